@@ -1,0 +1,74 @@
+/* Full-batch gradient descent with an automatic step size.
+ *
+ * R = 1/(2n) sum_i (f(x_i) - y_i)^2.  The step is capped by lr_cap/lambda_max
+ * of the Gram matrix G = (1/n) J J^T (matrix-free power iteration, warm
+ * started), grows by lr_grow after each accepted step and is multiplied by
+ * lr_shrink and retried when the loss would rise.  There is no learning rate
+ * to tune.  Flow time t is the sum of accepted steps; t* is the time the loss
+ * first drops below tol.  All decisions use replicated, reproducible numbers,
+ * so every rank takes the same path and the run is the same at any rank
+ * count. */
+#ifndef PHASEDIAG_TRAIN_H
+#define PHASEDIAG_TRAIN_H
+
+#include <stdint.h>
+
+#include "phasediag/data.h"
+#include "phasediag/net.h"
+
+typedef enum {
+  PD_STATUS_NOT_RUN = -1,
+  PD_STATUS_CONVERGED = 0, /* loss < tol */
+  PD_STATUS_MAX_STEPS = 1, /* step budget spent */
+  PD_STATUS_DIVERGED = 2   /* non-finite loss that halving cannot cure */
+} pd_status;
+
+const char *pd_status_name(int status);
+
+typedef struct {
+  double tol;           /* stop when the loss is below this (1e-6) */
+  int64_t max_steps;    /* accepted steps at most (1000000) */
+  double lr_cap;        /* step <= lr_cap / lambda_max (1.0) */
+  double lr_grow;       /* factor after an accepted step (1.1) */
+  double lr_shrink;     /* factor after a rejected step (0.5) */
+  int64_t lambda_every; /* accepted steps between lambda_max updates (10) */
+  int power_iters;      /* power iterations per update (3; 30 at start) */
+  int max_rejects;      /* consecutive rejections meaning divergence (60) */
+  int history_points;   /* log-spaced history records at most (64) */
+  double progress_seconds; /* INFO progress line interval, 0 = none (0) */
+} pd_train_options;
+
+void pd_train_options_default(pd_train_options *opt);
+/* PD_ERR_ARG naming the first bad option. */
+int pd_train_options_check(const pd_train_options *opt);
+
+typedef struct {
+  int64_t step;
+  double time, loss, rd_w;
+} pd_history_point;
+
+typedef struct {
+  int status;         /* pd_status */
+  int64_t steps;      /* accepted steps */
+  int64_t rejected;   /* rejected (retried) steps */
+  double t_star;      /* flow time at the stop */
+  double loss0, loss; /* initial and final loss */
+  double rd_w, rd_a;  /* relative distance from theta(0) at the stop */
+  double lambda_max;  /* last estimate of lambda_max(G) */
+  double seconds;     /* wall time of the run */
+  int nhistory;
+  pd_history_point *history; /* owned; pd_train_result_free */
+} pd_train_result;
+
+/* Collective over the network's communicator.  Trains net on data in place.
+ * A non-finite loss is a status (diverged), not an error. */
+int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
+             pd_train_result *res);
+void pd_train_result_free(pd_train_result *res);
+
+/* Collective: estimate lambda_max of G = (1/n) J J^T by `iters` power
+ * iterations from v (length n, updated to the latest iterate). */
+int pd_train_lambda_max(pd_net *net, const pd_data *data, double *v,
+                        double *work, int iters, double *lambda);
+
+#endif

@@ -1,0 +1,442 @@
+#include "phasediag/net.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "phasediag/error.h"
+#include "phasediag/mem.h"
+#include "phasediag/repsum.h"
+#include "phasediag/rng.h"
+
+#define PD_LANES 8 /* partial sums per block: fixed, part of the sum order */
+
+struct pd_net {
+  MPI_Comm comm;
+  pd_net_config cfg;
+  int64_t k0, mloc, stride;
+  double *a[2], *w[2]; /* current and candidate parameter sets */
+  int cur;
+  double a0_norm2, w0_norm2; /* |a(0)|^2, |w(0)|^2 */
+  pd_acc *acc;               /* n accumulators for sums over neurons */
+  double *cs;                /* n scaled sample coefficients */
+  int64_t acc_n;
+  double *tmp; /* per-block gradient: PD_NET_BLOCK * (d + 2) */
+};
+
+/* Kernels are compiled for x86-64-v3 (AVX2 + FMA) beside the baseline and
+ * picked at load time.  Every sum over neurons has an explicit order and all
+ * products go through fma(), so both versions give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(PD_NATIVE)
+#define PD_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define PD_KERNEL
+#endif
+#define PD_INLINE static inline __attribute__((always_inline))
+
+double pd_net_bytes_per_neuron(int d) { return 2.0 * (d + 2) * sizeof(double); }
+
+/* ---- partition ---------------------------------------------------------- */
+
+static void pd_net_partition(int64_t m, int rank, int size, int64_t *k0,
+                             int64_t *mloc) {
+  int64_t nb = (m + PD_NET_BLOCK - 1) / PD_NET_BLOCK;
+  int64_t q = nb / size, r = nb % size;
+  int64_t b0 = rank * q + (rank < r ? rank : r);
+  int64_t b1 = b0 + q + (rank < r ? 1 : 0);
+  int64_t e = b1 * PD_NET_BLOCK < m ? b1 * PD_NET_BLOCK : m;
+  *k0 = b0 * PD_NET_BLOCK < m ? b0 * PD_NET_BLOCK : m;
+  *mloc = e - *k0;
+}
+
+double pd_net_initial_param(const pd_net_config *cfg, int64_t k, int j) {
+  int64_t idx = cfg->asi ? k / 2 : k;
+  double z = pd_rng_normal(cfg->seed, cfg->task, (uint64_t)idx, (uint64_t)j);
+  if (j > 0) return cfg->scales.beta2 * z;
+  double a = cfg->scales.beta1 * z;
+  return cfg->asi && (k & 1) ? -a : a;
+}
+
+/* ---- creation ----------------------------------------------------------- */
+
+static int pd_net_check_config(const pd_net_config *c) {
+  PD_CHECK(c->d >= 1 && c->d <= (1 << 20), PD_ERR_ARG,
+           "input dimension %d out of range [1, 2^20]", c->d);
+  PD_CHECK(c->m >= 1, PD_ERR_ARG, "width %lld must be >= 1", (long long)c->m);
+  PD_CHECK(!c->asi || c->m % 2 == 0, PD_ERR_ARG,
+           "antisymmetric init needs an even width (got %lld)",
+           (long long)c->m);
+  const pd_scales *s = &c->scales;
+  PD_CHECK(isfinite(s->alpha) && s->alpha > 0 && isfinite(s->beta1) &&
+               s->beta1 >= 0 && isfinite(s->beta2) && s->beta2 >= 0,
+           PD_ERR_ARG,
+           "scales must be finite with alpha > 0 and beta >= 0 (alpha %g, "
+           "beta1 %g, beta2 %g)",
+           s->alpha, s->beta1, s->beta2);
+  return PD_OK;
+}
+
+static int pd_net_alloc(pd_net *net) {
+  const int d = net->cfg.d;
+  net->stride = (net->mloc + PD_LANES - 1) / PD_LANES * PD_LANES;
+  if (net->stride == 0) net->stride = PD_LANES;
+  PD_CHECK((uint64_t)net->stride <= SIZE_MAX / sizeof(double) / (size_t)(d + 1),
+           PD_ERR_ALLOC, "shard of %lld neurons in dimension %d is too large",
+           (long long)net->mloc, d);
+  for (int s = 0; s < 2; s++) {
+    PD_CALL(pd_calloc((size_t)net->stride, sizeof(double), &net->a[s]));
+    PD_CALL(pd_calloc((size_t)net->stride * (size_t)(d + 1), sizeof(double),
+                      &net->w[s]));
+  }
+  PD_CALL(pd_calloc((size_t)PD_NET_BLOCK * (size_t)(d + 2), sizeof(double),
+                    &net->tmp));
+  return PD_OK;
+}
+
+int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
+  *out = NULL;
+  int err = pd_net_check_config(cfg);
+  PD_COLLECTIVE(comm, err);
+  pd_net *net = NULL;
+  err = pd_calloc(1, sizeof *net, &net);
+  PD_COLLECTIVE(comm, err);
+  net->comm = MPI_COMM_NULL;
+  net->cfg = *cfg;
+  int rc = MPI_Comm_dup(comm, &net->comm);
+  if (rc != MPI_SUCCESS) {
+    err = pd_error_mpi(rc, __FILE__, __LINE__, __func__, "MPI_Comm_dup");
+    net->comm = MPI_COMM_NULL;
+  } else {
+    MPI_Comm_set_errhandler(net->comm, MPI_ERRORS_RETURN);
+    int rank, size;
+    MPI_Comm_rank(net->comm, &rank);
+    MPI_Comm_size(net->comm, &size);
+    pd_net_partition(cfg->m, rank, size, &net->k0, &net->mloc);
+    err = pd_net_alloc(net);
+  }
+  err = pd_error_collective(comm, err, __FILE__, __LINE__);
+  if (err != PD_OK) {
+    pd_net_destroy(&net);
+    return err;
+  }
+  const int d = cfg->d;
+  double *a = net->a[0], *w = net->w[0];
+  pd_acc n2[2];
+  pd_acc_zero(n2, 2);
+  for (int64_t k = 0; k < net->mloc; k++) {
+    a[k] = pd_net_initial_param(cfg, net->k0 + k, 0);
+    for (int j = 0; j <= d; j++)
+      w[j * net->stride + k] = pd_net_initial_param(cfg, net->k0 + k, j + 1);
+  }
+  /* |a(0)|^2 and |w(0)|^2 in the same block order as pd_net_rd */
+  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
+    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
+    double sa = 0, sw = 0;
+    for (int64_t k = b; k < e; k++) {
+      sa = fma(a[k], a[k], sa);
+      for (int j = 0; j <= d; j++) {
+        double v = w[j * net->stride + k];
+        sw = fma(v, v, sw);
+      }
+    }
+    pd_acc_add(&n2[0], sa);
+    pd_acc_add(&n2[1], sw);
+  }
+  err = pd_acc_allreduce(n2, 2, net->comm);
+  PD_COLLECTIVE(net->comm, err);
+  net->a0_norm2 = pd_acc_value(&n2[0]);
+  net->w0_norm2 = pd_acc_value(&n2[1]);
+  *out = net;
+  return PD_OK;
+}
+
+int pd_net_destroy(pd_net **pnet) {
+  pd_net *net = *pnet;
+  if (!net) return PD_OK;
+  for (int s = 0; s < 2; s++) {
+    pd_free(&net->a[s]);
+    pd_free(&net->w[s]);
+  }
+  pd_free(&net->tmp);
+  pd_free(&net->acc);
+  pd_free(&net->cs);
+  if (net->comm != MPI_COMM_NULL) MPI_Comm_free(&net->comm);
+  pd_free(pnet);
+  return PD_OK;
+}
+
+const pd_net_config *pd_net_get_config(const pd_net *net) { return &net->cfg; }
+MPI_Comm pd_net_comm(const pd_net *net) { return net->comm; }
+
+pd_net_view pd_net_get_view(pd_net *net) {
+  return (pd_net_view){net->k0, net->mloc, net->stride, net->a[net->cur],
+                       net->w[net->cur]};
+}
+
+/* Collective: workspace for n samples with the accumulators zeroed and, if
+ * c is given, net->cs = c / alpha (the Jacobian's 1/alpha, once per sample).
+ * Every rank has seen the same n, so all or none take the allocation branch
+ * and its agreement. */
+static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
+  if (net->acc_n < n) {
+    pd_free(&net->acc);
+    pd_free(&net->cs);
+    net->acc_n = 0;
+    int err = pd_calloc((size_t)n, sizeof(pd_acc), &net->acc);
+    if (err == PD_OK) err = pd_calloc((size_t)n, sizeof(double), &net->cs);
+    if (err == PD_OK) net->acc_n = n;
+    PD_COLLECTIVE(net->comm, err);
+  }
+  pd_acc_zero(net->acc, (size_t)n);
+  if (c)
+    for (int64_t i = 0; i < n; i++) net->cs[i] = c[i] / net->cfg.scales.alpha;
+  return PD_OK;
+}
+
+/* ---- block kernels ------------------------------------------------------ */
+
+/* Pre-activation of neuron k for sample x: bias + sum_j w_j x_j. */
+PD_INLINE double pd_z(const double *w, int64_t s, int64_t k, const double *x,
+                      int d) {
+  double z = w[d * s + k];
+  for (int j = 0; j < d; j++) z = fma(w[j * s + k], x[j], z);
+  return z;
+}
+
+/* Fixed-order combination of the lane partial sums. */
+PD_INLINE double pd_lanes_sum(const double *p) {
+  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+}
+
+/* Per neuron of the block [b, b+L): ga[k] = sum_i c_i relu(z_ik) and
+ * gw[j][k] = a_k sum_i c_i [z_ik > 0] x~_ij, sums in sample order. */
+PD_INLINE void pd_block_grad(const double *a, const double *w, int64_t s,
+                             int64_t b, int64_t L, const double *x,
+                             const double *c, int64_t n, int d, double *g) {
+  double *ga = g, *gw = g + PD_NET_BLOCK;
+  memset(g, 0, sizeof(double) * PD_NET_BLOCK * (size_t)(d + 2));
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + i * d;
+    const double ci = c[i];
+    for (int64_t k = 0; k < L; k++) {
+      double z = pd_z(w, s, b + k, xi, d);
+      double h = z > 0.0 ? z : 0.0;
+      double t = z > 0.0 ? ci : 0.0;
+      ga[k] = fma(ci, h, ga[k]);
+      for (int j = 0; j < d; j++)
+        gw[j * PD_NET_BLOCK + k] = fma(t, xi[j], gw[j * PD_NET_BLOCK + k]);
+      gw[d * PD_NET_BLOCK + k] += t;
+    }
+  }
+  for (int j = 0; j <= d; j++)
+    for (int64_t k = 0; k < L; k++) gw[j * PD_NET_BLOCK + k] *= a[b + k];
+}
+
+/* acc[i] += sum over the block of a_k relu(z_ik) (tangent = 0), or of
+ * relu(z_ik) ga_k + [z_ik > 0] x~_i . gw_k (tangent = 1, g from grad). */
+PD_INLINE void pd_block_sum(const double *a, const double *w, int64_t s,
+                            int64_t b, int64_t L, const double *x, int64_t n,
+                            int d, const double *g, int tangent, pd_acc *acc) {
+  const double *ga = g, *gw = g + PD_NET_BLOCK;
+  for (int64_t i = 0; i < n; i++) {
+    const double *xi = x + i * d;
+    double p[PD_LANES] = {0};
+    int64_t k = 0;
+    for (; k + PD_LANES <= L; k += PD_LANES) {
+      for (int l = 0; l < PD_LANES; l++) {
+        double z = pd_z(w, s, b + k + l, xi, d);
+        double h = z > 0.0 ? z : 0.0;
+        if (tangent) {
+          double u = pd_z(gw, PD_NET_BLOCK, k + l, xi, d);
+          p[l] = fma(h, ga[k + l], p[l]);
+          p[l] += z > 0.0 ? u : 0.0;
+        } else {
+          p[l] = fma(a[b + k + l], h, p[l]);
+        }
+      }
+    }
+    for (int l = 0; k < L; k++, l++) { /* the global last block only */
+      double z = pd_z(w, s, b + k, xi, d);
+      double h = z > 0.0 ? z : 0.0;
+      if (tangent) {
+        double u = pd_z(gw, PD_NET_BLOCK, k, xi, d);
+        p[l] = fma(h, ga[k], p[l]);
+        p[l] += z > 0.0 ? u : 0.0;
+      } else {
+        p[l] = fma(a[b + k], h, p[l]);
+      }
+    }
+    pd_acc_add(&acc[i], pd_lanes_sum(p));
+  }
+}
+
+/* d = 1 gets its own instance so the compiler unrolls pd_z completely. */
+#define PD_DISPATCH_D(d, call) \
+  do {                         \
+    if ((d) == 1) {            \
+      const int dd_ = 1;       \
+      call;                    \
+    } else {                   \
+      const int dd_ = (d);     \
+      call;                    \
+    }                          \
+  } while (0)
+
+PD_KERNEL static void pd_kernel_output(const double *a, const double *w,
+                                       int64_t s, int64_t mloc,
+                                       const pd_data *data, pd_acc *acc) {
+  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
+    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
+    PD_DISPATCH_D(data->d, pd_block_sum(a, w, s, b, L, data->x, data->n, dd_,
+                                        NULL, 0, acc));
+  }
+}
+
+PD_KERNEL static void pd_kernel_descend(const double *a, const double *w,
+                                        double *an, double *wn, int64_t s,
+                                        int64_t mloc, const pd_data *data,
+                                        const double *c, double lr, double *g,
+                                        pd_acc *acc) {
+  const int d = data->d;
+  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
+    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
+    PD_DISPATCH_D(d, pd_block_grad(a, w, s, b, L, data->x, c, data->n, dd_, g));
+    for (int64_t k = 0; k < L; k++) an[b + k] = fma(-lr, g[k], a[b + k]);
+    for (int j = 0; j <= d; j++)
+      for (int64_t k = 0; k < L; k++)
+        wn[j * s + b + k] =
+            fma(-lr, g[(j + 1) * PD_NET_BLOCK + k], w[j * s + b + k]);
+    PD_DISPATCH_D(d, pd_block_sum(an, wn, s, b, L, data->x, data->n, dd_,
+                                  NULL, 0, acc));
+  }
+}
+
+PD_KERNEL static void pd_kernel_jjt(const double *a, const double *w,
+                                    int64_t s, int64_t mloc,
+                                    const pd_data *data, const double *v,
+                                    double *g, pd_acc *acc) {
+  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
+    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
+    PD_DISPATCH_D(data->d,
+                  pd_block_grad(a, w, s, b, L, data->x, v, data->n, dd_, g));
+    PD_DISPATCH_D(data->d, pd_block_sum(a, w, s, b, L, data->x, data->n, dd_,
+                                        g, 1, acc));
+  }
+}
+
+/* ---- collective operations --------------------------------------------- */
+
+static int pd_net_check_data(const pd_net *net, const pd_data *data) {
+  PD_CHECK(data->d == net->cfg.d, PD_ERR_ARG,
+           "data dimension %d differs from the network's %d", data->d,
+           net->cfg.d);
+  return PD_OK;
+}
+
+/* Reduce the n accumulators and write value / alpha to out. */
+static int pd_net_finish_sum(pd_net *net, int64_t n, double *out) {
+  PD_CALL(pd_acc_allreduce(net->acc, (size_t)n, net->comm));
+  for (int64_t i = 0; i < n; i++)
+    out[i] = pd_acc_value(&net->acc[i]) / net->cfg.scales.alpha;
+  return PD_OK;
+}
+
+int pd_net_output(pd_net *net, const pd_data *data, double *f) {
+  PD_CALL(pd_net_check_data(net, data));
+  PD_CALL(pd_net_workspace(net, data->n, NULL));
+  pd_kernel_output(net->a[net->cur], net->w[net->cur], net->stride, net->mloc,
+                   data, net->acc);
+  return pd_net_finish_sum(net, data->n, f);
+}
+
+int pd_net_gradient(pd_net *net, const pd_data *data, const double *c,
+                    double *ga, double *gw) {
+  PD_CALL(pd_net_check_data(net, data));
+  PD_CALL(pd_net_workspace(net, data->n, c));
+  const int d = data->d;
+  const double *a = net->a[net->cur], *w = net->w[net->cur];
+  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
+    int64_t L = net->mloc - b < PD_NET_BLOCK ? net->mloc - b : PD_NET_BLOCK;
+    pd_block_grad(a, w, net->stride, b, L, data->x, net->cs, data->n, d,
+                  net->tmp);
+    for (int64_t k = 0; k < L; k++) ga[b + k] = net->tmp[k];
+    for (int j = 0; j <= d; j++)
+      for (int64_t k = 0; k < L; k++)
+        gw[j * net->stride + b + k] = net->tmp[(j + 1) * PD_NET_BLOCK + k];
+  }
+  return PD_OK;
+}
+
+int pd_net_descend(pd_net *net, const pd_data *data, const double *c,
+                   double lr, double *f) {
+  PD_CALL(pd_net_check_data(net, data));
+  PD_CALL(pd_net_workspace(net, data->n, c));
+  int nx = 1 - net->cur;
+  pd_kernel_descend(net->a[net->cur], net->w[net->cur], net->a[nx], net->w[nx],
+                    net->stride, net->mloc, data, net->cs, lr, net->tmp,
+                    net->acc);
+  net->cur = nx;
+  return pd_net_finish_sum(net, data->n, f);
+}
+
+void pd_net_undo(pd_net *net) { net->cur = 1 - net->cur; }
+
+int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
+  PD_CALL(pd_net_check_data(net, data));
+  PD_CALL(pd_net_workspace(net, data->n, v));
+  pd_kernel_jjt(net->a[net->cur], net->w[net->cur], net->stride, net->mloc,
+                data, net->cs, net->tmp, net->acc);
+  return pd_net_finish_sum(net, data->n, u);
+}
+
+int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
+  const pd_net_config *cfg = &net->cfg;
+  const double *a = net->a[net->cur], *w = net->w[net->cur];
+  pd_acc dd[2];
+  pd_acc_zero(dd, 2);
+  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
+    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
+    double sa = 0, sw = 0;
+    for (int64_t k = b; k < e; k++) {
+      double da = a[k] - pd_net_initial_param(cfg, net->k0 + k, 0);
+      sa = fma(da, da, sa);
+      for (int j = 0; j <= cfg->d; j++) {
+        double dw = w[j * net->stride + k] -
+                    pd_net_initial_param(cfg, net->k0 + k, j + 1);
+        sw = fma(dw, dw, sw);
+      }
+    }
+    pd_acc_add(&dd[0], sa);
+    pd_acc_add(&dd[1], sw);
+  }
+  PD_CALL(pd_acc_allreduce(dd, 2, net->comm));
+  *rd_a = sqrt(pd_acc_value(&dd[0])) / sqrt(net->a0_norm2);
+  *rd_w = sqrt(pd_acc_value(&dd[1])) / sqrt(net->w0_norm2);
+  return PD_OK;
+}
+
+static uint64_t pd_mix64(uint64_t x) { /* splitmix64 finalizer */
+  x ^= x >> 30;
+  x *= UINT64_C(0xbf58476d1ce4e5b9);
+  x ^= x >> 27;
+  x *= UINT64_C(0x94d049bb133111eb);
+  return x ^ (x >> 31);
+}
+
+int pd_net_fingerprint(pd_net *net, uint64_t *digest) {
+  const double *a = net->a[net->cur], *w = net->w[net->cur];
+  uint64_t local = 0;
+  for (int64_t k = 0; k < net->mloc; k++) {
+    uint64_t h = pd_mix64((uint64_t)(net->k0 + k)), bits;
+    memcpy(&bits, &a[k], sizeof bits);
+    h = pd_mix64(h ^ bits);
+    for (int j = 0; j <= net->cfg.d; j++) {
+      memcpy(&bits, &w[j * net->stride + k], sizeof bits);
+      h = pd_mix64(h ^ bits);
+    }
+    local += h; /* addition mod 2^64: independent of the order */
+  }
+  PD_CALL_MPI(
+      MPI_Allreduce(&local, digest, 1, MPI_UINT64_T, MPI_SUM, net->comm));
+  return PD_OK;
+}

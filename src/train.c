@@ -1,0 +1,206 @@
+#include "phasediag/train.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "phasediag/error.h"
+#include "phasediag/log.h"
+#include "phasediag/mem.h"
+
+const char *pd_status_name(int status) {
+  switch (status) {
+    case PD_STATUS_CONVERGED: return "converged";
+    case PD_STATUS_MAX_STEPS: return "max_steps";
+    case PD_STATUS_DIVERGED: return "diverged";
+    default: return "not_run";
+  }
+}
+
+void pd_train_options_default(pd_train_options *o) {
+  *o = (pd_train_options){.tol = 1e-6,
+                          .max_steps = 1000000,
+                          .lr_cap = 1.0,
+                          .lr_grow = 1.1,
+                          .lr_shrink = 0.5,
+                          .lambda_every = 10,
+                          .power_iters = 3,
+                          .max_rejects = 60,
+                          .history_points = 64,
+                          .progress_seconds = 0};
+}
+
+int pd_train_options_check(const pd_train_options *o) {
+  PD_CHECK(o->tol > 0 && isfinite(o->tol), PD_ERR_ARG,
+           "tol = %g must be positive", o->tol);
+  PD_CHECK(o->max_steps >= 0, PD_ERR_ARG, "max_steps = %lld must be >= 0",
+           (long long)o->max_steps);
+  PD_CHECK(o->lr_cap > 0 && o->lr_cap < 2 && isfinite(o->lr_cap), PD_ERR_ARG,
+           "lr_cap = %g must be in (0, 2)", o->lr_cap);
+  PD_CHECK(o->lr_grow >= 1 && o->lr_grow <= 10, PD_ERR_ARG,
+           "lr_grow = %g must be in [1, 10]", o->lr_grow);
+  PD_CHECK(o->lr_shrink > 0 && o->lr_shrink < 1, PD_ERR_ARG,
+           "lr_shrink = %g must be in (0, 1)", o->lr_shrink);
+  PD_CHECK(o->lambda_every >= 1, PD_ERR_ARG, "lambda_every = %lld must be >= 1",
+           (long long)o->lambda_every);
+  PD_CHECK(o->power_iters >= 1 && o->power_iters <= 1000, PD_ERR_ARG,
+           "power_iters = %d must be in [1, 1000]", o->power_iters);
+  PD_CHECK(o->max_rejects >= 1 && o->max_rejects <= 1000, PD_ERR_ARG,
+           "max_rejects = %d must be in [1, 1000]", o->max_rejects);
+  PD_CHECK(o->history_points >= 2, PD_ERR_ARG,
+           "history_points = %d must be >= 2", o->history_points);
+  PD_CHECK(o->progress_seconds >= 0, PD_ERR_ARG,
+           "progress_seconds = %g must be >= 0", o->progress_seconds);
+  return PD_OK;
+}
+
+static double pd_norm(const double *v, int64_t n) {
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s = fma(v[i], v[i], s);
+  return sqrt(s);
+}
+
+int pd_train_lambda_max(pd_net *net, const pd_data *data, double *v,
+                        double *work, int iters, double *lambda) {
+  const int64_t n = data->n;
+  double nv = pd_norm(v, n), est = 0;
+  if (!(nv > 0) || !isfinite(nv)) { /* restart from a generic vector */
+    for (int64_t i = 0; i < n; i++) v[i] = 1.0 + (double)i / (double)n;
+    nv = pd_norm(v, n);
+  }
+  for (int64_t i = 0; i < n; i++) v[i] /= nv;
+  for (int it = 0; it < iters; it++) {
+    PD_CALL(pd_net_jjt(net, data, v, work));
+    for (int64_t i = 0; i < n; i++) work[i] /= (double)n;
+    est = pd_norm(work, n); /* |G v| with |v| = 1: at most lambda_max */
+    if (!(est > 0) || !isfinite(est)) break;
+    for (int64_t i = 0; i < n; i++) v[i] = work[i] / est;
+  }
+  *lambda = est;
+  return PD_OK;
+}
+
+/* residual r = f - y, coefficients c = r / n, loss 1/(2n) |r|^2 */
+static double pd_residual(const pd_data *data, const double *f, double *c) {
+  double s = 0;
+  for (int64_t i = 0; i < data->n; i++) {
+    double r = f[i] - data->y[i];
+    s = fma(r, r, s);
+    c[i] = r / (double)data->n;
+  }
+  return 0.5 * s / (double)data->n;
+}
+
+static double pd_cap(const pd_train_options *o, double lambda) {
+  double cap = lambda > 0 && isfinite(lambda) ? o->lr_cap / lambda : 1e300;
+  return cap < 1e300 ? cap : 1e300;
+}
+
+static int pd_record(pd_net *net, pd_train_result *res, int64_t step,
+                     double t, double loss) {
+  double rd_w, rd_a;
+  PD_CALL(pd_net_rd(net, &rd_w, &rd_a));
+  pd_history_point *h = &res->history[res->nhistory++];
+  *h = (pd_history_point){step, t, loss, rd_w};
+  return PD_OK;
+}
+
+int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
+             pd_train_result *res) {
+  MPI_Comm comm = pd_net_comm(net);
+  memset(res, 0, sizeof *res);
+  res->status = PD_STATUS_NOT_RUN;
+  PD_CALL(pd_train_options_check(opt));
+  const int64_t n = data->n;
+  double *buf = NULL;
+  int err = pd_calloc((size_t)n * 5, sizeof(double), &buf);
+  if (err == PD_OK)
+    err = pd_calloc((size_t)opt->history_points + 1, sizeof(pd_history_point),
+                    &res->history);
+  PD_COLLECTIVE(comm, err);
+  double *f = buf, *fn = buf + n, *c = buf + 2 * n, *v = buf + 3 * n,
+         *work = buf + 4 * n;
+  double t0 = MPI_Wtime(), last_progress = t0;
+
+  PD_CALL(pd_net_output(net, data, f));
+  double loss = pd_residual(data, f, c), t = 0;
+  res->loss0 = loss;
+  /* history marks: log-spaced steps 0, 1, ..., max_steps */
+  double ratio = pow((double)(opt->max_steps > 1 ? opt->max_steps : 2),
+                     1.0 / (opt->history_points - 2 > 0 ? opt->history_points - 2 : 1));
+  double next_mark = 1;
+  int64_t steps = 0;
+  int rejects = 0;
+  double lambda = 0, lr = 0, cap = 0;
+  if (!isfinite(loss)) {
+    res->status = PD_STATUS_DIVERGED;
+  } else {
+    PD_CALL(pd_record(net, res, 0, 0, loss));
+    PD_CALL(pd_train_lambda_max(net, data, v, work, 30, &lambda));
+    lr = cap = pd_cap(opt, lambda);
+  }
+  while (res->status == PD_STATUS_NOT_RUN) {
+    if (loss < opt->tol) {
+      res->status = PD_STATUS_CONVERGED;
+      break;
+    }
+    if (steps >= opt->max_steps) {
+      res->status = PD_STATUS_MAX_STEPS;
+      break;
+    }
+    PD_CALL(pd_net_descend(net, data, c, lr, fn));
+    double lossn = 0;
+    for (int64_t i = 0; i < n; i++) {
+      double r = fn[i] - data->y[i];
+      lossn = fma(r, r, lossn);
+    }
+    lossn = 0.5 * lossn / (double)n;
+    if (!(lossn <= loss)) { /* rose, or NaN: go back and halve */
+      pd_net_undo(net);
+      lr *= opt->lr_shrink;
+      res->rejected++;
+      if (++rejects > opt->max_rejects) res->status = PD_STATUS_DIVERGED;
+      continue;
+    }
+    rejects = 0;
+    steps++;
+    t += lr;
+    memcpy(f, fn, sizeof(double) * (size_t)n);
+    loss = pd_residual(data, f, c);
+    lr = fmin(lr * opt->lr_grow, cap);
+    if (steps % opt->lambda_every == 0) {
+      PD_CALL(pd_train_lambda_max(net, data, v, work, opt->power_iters,
+                                  &lambda));
+      cap = pd_cap(opt, lambda);
+      lr = fmin(lr, cap);
+    }
+    if ((double)steps >= next_mark && res->nhistory < opt->history_points - 1) {
+      PD_CALL(pd_record(net, res, steps, t, loss));
+      while (next_mark <= (double)steps) next_mark *= ratio;
+      if (next_mark < (double)steps + 1) next_mark = (double)steps + 1;
+    }
+    if (opt->progress_seconds > 0) {
+      double now = MPI_Wtime();
+      if (now - last_progress >= opt->progress_seconds) {
+        last_progress = now;
+        pd_log(comm, PD_LOG_INFO,
+               "  step %lld  t %.4g  loss %.4e  lr %.3g  rejected %lld",
+               (long long)steps, t, loss, lr, (long long)res->rejected);
+      }
+    }
+  }
+  res->steps = steps;
+  res->t_star = t;
+  res->loss = loss;
+  res->lambda_max = lambda;
+  PD_CALL(pd_net_rd(net, &res->rd_w, &res->rd_a));
+  if (res->nhistory == 0 || res->history[res->nhistory - 1].step != steps)
+    res->history[res->nhistory++] =
+        (pd_history_point){steps, t, loss, res->rd_w};
+  /* agree on the wall time so every rank reports the same figure */
+  double sec = MPI_Wtime() - t0;
+  PD_CALL_MPI(MPI_Allreduce(&sec, &res->seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
+  pd_free(&buf);
+  return PD_OK;
+}
+
+void pd_train_result_free(pd_train_result *res) { pd_free(&res->history); }
