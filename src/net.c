@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "phasediag/error.h"
+#include "phasediag/kernel.h"
 #include "phasediag/mem.h"
 #include "phasediag/repsum.h"
 #include "phasediag/rng.h"
 
-#define PD_LANES 8 /* partial sums per block: fixed, part of the sum order */
 
 struct pd_net {
   MPI_Comm comm;
@@ -19,20 +19,10 @@ struct pd_net {
   double a0_norm2, w0_norm2; /* |a(0)|^2, |w(0)|^2 */
   pd_acc *acc;               /* n accumulators for sums over neurons */
   double *cs;                /* n scaled sample coefficients */
+  double *P;                 /* n x PD_LANES lane partials of a block */
   int64_t acc_n;
-  double *tmp; /* per-block gradient: PD_NET_BLOCK * (d + 2) */
+  double *tmp; /* chunk gradient scratch: 2 (d + 2) PD_LANES */
 };
-
-/* Kernels are compiled for x86-64-v3 (AVX2 + FMA) beside the baseline and
- * picked at load time.  Every sum over neurons has an explicit order and all
- * products go through fma(), so both versions give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(PD_NATIVE)
-#define PD_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define PD_KERNEL
-#endif
-#define PD_INLINE static inline __attribute__((always_inline))
 
 double pd_net_bytes_per_neuron(int d) { return 2.0 * (d + 2) * sizeof(double); }
 
@@ -88,7 +78,7 @@ static int pd_net_alloc(pd_net *net) {
     PD_CALL(pd_calloc((size_t)net->stride * (size_t)(d + 1), sizeof(double),
                       &net->w[s]));
   }
-  PD_CALL(pd_calloc((size_t)PD_NET_BLOCK * (size_t)(d + 2), sizeof(double),
+  PD_CALL(pd_calloc((size_t)PD_LANES * 2 * (size_t)(d + 2), sizeof(double),
                     &net->tmp));
   return PD_OK;
 }
@@ -160,6 +150,7 @@ int pd_net_destroy(pd_net **pnet) {
   pd_free(&net->tmp);
   pd_free(&net->acc);
   pd_free(&net->cs);
+  pd_free(&net->P);
   if (net->comm != MPI_COMM_NULL) MPI_Comm_free(&net->comm);
   pd_free(pnet);
   return PD_OK;
@@ -181,9 +172,12 @@ static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
   if (net->acc_n < n) {
     pd_free(&net->acc);
     pd_free(&net->cs);
+    pd_free(&net->P);
     net->acc_n = 0;
     int err = pd_calloc((size_t)n, sizeof(pd_acc), &net->acc);
     if (err == PD_OK) err = pd_calloc((size_t)n, sizeof(double), &net->cs);
+    if (err == PD_OK)
+      err = pd_calloc((size_t)n * PD_LANES, sizeof(double), &net->P);
     if (err == PD_OK) net->acc_n = n;
     PD_COLLECTIVE(net->comm, err);
   }
@@ -193,137 +187,6 @@ static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
   return PD_OK;
 }
 
-/* ---- block kernels ------------------------------------------------------ */
-
-/* Pre-activation of neuron k for sample x: bias + sum_j w_j x_j. */
-PD_INLINE double pd_z(const double *w, int64_t s, int64_t k, const double *x,
-                      int d) {
-  double z = w[d * s + k];
-  for (int j = 0; j < d; j++) z = fma(w[j * s + k], x[j], z);
-  return z;
-}
-
-/* Fixed-order combination of the lane partial sums. */
-PD_INLINE double pd_lanes_sum(const double *p) {
-  return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
-}
-
-/* Per neuron of the block [b, b+L): ga[k] = sum_i c_i relu(z_ik) and
- * gw[j][k] = a_k sum_i c_i [z_ik > 0] x~_ij, sums in sample order. */
-PD_INLINE void pd_block_grad(const double *a, const double *w, int64_t s,
-                             int64_t b, int64_t L, const double *x,
-                             const double *c, int64_t n, int d, double *g) {
-  double *ga = g, *gw = g + PD_NET_BLOCK;
-  memset(g, 0, sizeof(double) * PD_NET_BLOCK * (size_t)(d + 2));
-  for (int64_t i = 0; i < n; i++) {
-    const double *xi = x + i * d;
-    const double ci = c[i];
-    for (int64_t k = 0; k < L; k++) {
-      double z = pd_z(w, s, b + k, xi, d);
-      double h = z > 0.0 ? z : 0.0;
-      double t = z > 0.0 ? ci : 0.0;
-      ga[k] = fma(ci, h, ga[k]);
-      for (int j = 0; j < d; j++)
-        gw[j * PD_NET_BLOCK + k] = fma(t, xi[j], gw[j * PD_NET_BLOCK + k]);
-      gw[d * PD_NET_BLOCK + k] += t;
-    }
-  }
-  for (int j = 0; j <= d; j++)
-    for (int64_t k = 0; k < L; k++) gw[j * PD_NET_BLOCK + k] *= a[b + k];
-}
-
-/* acc[i] += sum over the block of a_k relu(z_ik) (tangent = 0), or of
- * relu(z_ik) ga_k + [z_ik > 0] x~_i . gw_k (tangent = 1, g from grad). */
-PD_INLINE void pd_block_sum(const double *a, const double *w, int64_t s,
-                            int64_t b, int64_t L, const double *x, int64_t n,
-                            int d, const double *g, int tangent, pd_acc *acc) {
-  const double *ga = g, *gw = g + PD_NET_BLOCK;
-  for (int64_t i = 0; i < n; i++) {
-    const double *xi = x + i * d;
-    double p[PD_LANES] = {0};
-    int64_t k = 0;
-    for (; k + PD_LANES <= L; k += PD_LANES) {
-      for (int l = 0; l < PD_LANES; l++) {
-        double z = pd_z(w, s, b + k + l, xi, d);
-        double h = z > 0.0 ? z : 0.0;
-        if (tangent) {
-          double u = pd_z(gw, PD_NET_BLOCK, k + l, xi, d);
-          p[l] = fma(h, ga[k + l], p[l]);
-          p[l] += z > 0.0 ? u : 0.0;
-        } else {
-          p[l] = fma(a[b + k + l], h, p[l]);
-        }
-      }
-    }
-    for (int l = 0; k < L; k++, l++) { /* the global last block only */
-      double z = pd_z(w, s, b + k, xi, d);
-      double h = z > 0.0 ? z : 0.0;
-      if (tangent) {
-        double u = pd_z(gw, PD_NET_BLOCK, k, xi, d);
-        p[l] = fma(h, ga[k], p[l]);
-        p[l] += z > 0.0 ? u : 0.0;
-      } else {
-        p[l] = fma(a[b + k], h, p[l]);
-      }
-    }
-    pd_acc_add(&acc[i], pd_lanes_sum(p));
-  }
-}
-
-/* d = 1 gets its own instance so the compiler unrolls pd_z completely. */
-#define PD_DISPATCH_D(d, call) \
-  do {                         \
-    if ((d) == 1) {            \
-      const int dd_ = 1;       \
-      call;                    \
-    } else {                   \
-      const int dd_ = (d);     \
-      call;                    \
-    }                          \
-  } while (0)
-
-PD_KERNEL static void pd_kernel_output(const double *a, const double *w,
-                                       int64_t s, int64_t mloc,
-                                       const pd_data *data, pd_acc *acc) {
-  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
-    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
-    PD_DISPATCH_D(data->d, pd_block_sum(a, w, s, b, L, data->x, data->n, dd_,
-                                        NULL, 0, acc));
-  }
-}
-
-PD_KERNEL static void pd_kernel_descend(const double *a, const double *w,
-                                        double *an, double *wn, int64_t s,
-                                        int64_t mloc, const pd_data *data,
-                                        const double *c, double lr, double *g,
-                                        pd_acc *acc) {
-  const int d = data->d;
-  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
-    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
-    PD_DISPATCH_D(d, pd_block_grad(a, w, s, b, L, data->x, c, data->n, dd_, g));
-    for (int64_t k = 0; k < L; k++) an[b + k] = fma(-lr, g[k], a[b + k]);
-    for (int j = 0; j <= d; j++)
-      for (int64_t k = 0; k < L; k++)
-        wn[j * s + b + k] =
-            fma(-lr, g[(j + 1) * PD_NET_BLOCK + k], w[j * s + b + k]);
-    PD_DISPATCH_D(d, pd_block_sum(an, wn, s, b, L, data->x, data->n, dd_,
-                                  NULL, 0, acc));
-  }
-}
-
-PD_KERNEL static void pd_kernel_jjt(const double *a, const double *w,
-                                    int64_t s, int64_t mloc,
-                                    const pd_data *data, const double *v,
-                                    double *g, pd_acc *acc) {
-  for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
-    int64_t L = mloc - b < PD_NET_BLOCK ? mloc - b : PD_NET_BLOCK;
-    PD_DISPATCH_D(data->d,
-                  pd_block_grad(a, w, s, b, L, data->x, v, data->n, dd_, g));
-    PD_DISPATCH_D(data->d, pd_block_sum(a, w, s, b, L, data->x, data->n, dd_,
-                                        g, 1, acc));
-  }
-}
-
 /* ---- collective operations --------------------------------------------- */
 
 static int pd_net_check_data(const pd_net *net, const pd_data *data) {
@@ -331,6 +194,12 @@ static int pd_net_check_data(const pd_net *net, const pd_data *data) {
            "data dimension %d differs from the network's %d", data->d,
            net->cfg.d);
   return PD_OK;
+}
+
+static pd_shard pd_net_shard(const pd_net *net) {
+  int nx = 1 - net->cur;
+  return (pd_shard){net->a[net->cur], net->w[net->cur], net->a[nx],
+                    net->w[nx], net->stride, net->mloc};
 }
 
 /* Reduce the n accumulators and write value / alpha to out. */
@@ -344,8 +213,8 @@ static int pd_net_finish_sum(pd_net *net, int64_t n, double *out) {
 int pd_net_output(pd_net *net, const pd_data *data, double *f) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, NULL));
-  pd_kernel_output(net->a[net->cur], net->w[net->cur], net->stride, net->mloc,
-                   data, net->acc);
+  pd_shard sh = pd_net_shard(net);
+  pd_kernel_output(&sh, data, net->P, net->acc);
   return pd_net_finish_sum(net, data->n, f);
 }
 
@@ -353,17 +222,8 @@ int pd_net_gradient(pd_net *net, const pd_data *data, const double *c,
                     double *ga, double *gw) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, c));
-  const int d = data->d;
-  const double *a = net->a[net->cur], *w = net->w[net->cur];
-  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
-    int64_t L = net->mloc - b < PD_NET_BLOCK ? net->mloc - b : PD_NET_BLOCK;
-    pd_block_grad(a, w, net->stride, b, L, data->x, net->cs, data->n, d,
-                  net->tmp);
-    for (int64_t k = 0; k < L; k++) ga[b + k] = net->tmp[k];
-    for (int j = 0; j <= d; j++)
-      for (int64_t k = 0; k < L; k++)
-        gw[j * net->stride + b + k] = net->tmp[(j + 1) * PD_NET_BLOCK + k];
-  }
+  pd_shard sh = pd_net_shard(net);
+  pd_kernel_gradient(&sh, data, net->cs, net->tmp, ga, gw);
   return PD_OK;
 }
 
@@ -371,11 +231,9 @@ int pd_net_descend(pd_net *net, const pd_data *data, const double *c,
                    double lr, double *f) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, c));
-  int nx = 1 - net->cur;
-  pd_kernel_descend(net->a[net->cur], net->w[net->cur], net->a[nx], net->w[nx],
-                    net->stride, net->mloc, data, net->cs, lr, net->tmp,
-                    net->acc);
-  net->cur = nx;
+  pd_shard sh = pd_net_shard(net);
+  pd_kernel_descend(&sh, data, net->cs, lr, net->tmp, net->P, net->acc);
+  net->cur = 1 - net->cur;
   return pd_net_finish_sum(net, data->n, f);
 }
 
@@ -384,8 +242,8 @@ void pd_net_undo(pd_net *net) { net->cur = 1 - net->cur; }
 int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, v));
-  pd_kernel_jjt(net->a[net->cur], net->w[net->cur], net->stride, net->mloc,
-                data, net->cs, net->tmp, net->acc);
+  pd_shard sh = pd_net_shard(net);
+  pd_kernel_jjt(&sh, data, net->cs, net->tmp, net->P, net->acc);
   return pd_net_finish_sum(net, data->n, u);
 }
 
