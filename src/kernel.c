@@ -94,7 +94,8 @@ PD_CLONES static void pd_chunk_output(const double *restrict a,
   }
 }
 
-/* P[i][l] += relu(z_il) ga_l + [z_il > 0] x~_i . gw_l  (the row J_i g) */
+/* P[i][l] += relu(z_il) ga_l + [z_il > 0] x~_i . gw_l: the row J_i g when gw
+ * already carries the factor a_l */
 PD_CLONES static void pd_chunk_tangent(const double *restrict w, int64_t s,
                                        int64_t k, const double *restrict x,
                                        int64_t n, int d,
@@ -322,13 +323,16 @@ PD_CLONES void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
   });
 }
 
-void pd_kernel_jjt(const pd_shard *sh, const pd_data *data, const double *v,
+PD_CLONES void pd_kernel_jjt(const pd_shard *sh, const pd_data *data, const double *v,
                    double *tmp, double *P, pd_acc *acc) {
   const pd_chunk_ops *ops = pd_ops(data->d);
   const int64_t n = data->n;
   double *ga = tmp, *gw = tmp + PD_LANES;
   PD_FOR_CHUNKS(sh->mloc, k, {
     ops->grad(sh->a, sh->w, sh->stride, k, data->x, v, n, data->d, ga, gw);
+    /* J_i g has a_k [z > 0] x~_i . g_w: fold a_k into g_w once per chunk */
+    for (int j = 0; j <= data->d; j++)
+      for (int l = 0; l < PD_LANES; l++) gw[j * PD_LANES + l] *= sh->a[k + l];
     ops->tangent(sh->w, sh->stride, k, data->x, n, data->d, ga, gw, P);
   });
 }

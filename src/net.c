@@ -140,6 +140,13 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
   return PD_OK;
 }
 
+static void pd_net_workspace_free(pd_net *net) {
+  pd_free(&net->acc);
+  pd_free(&net->cs);
+  pd_free(&net->P);
+  net->acc_n = 0;
+}
+
 int pd_net_destroy(pd_net **pnet) {
   pd_net *net = *pnet;
   if (!net) return PD_OK;
@@ -148,9 +155,7 @@ int pd_net_destroy(pd_net **pnet) {
     pd_free(&net->w[s]);
   }
   pd_free(&net->tmp);
-  pd_free(&net->acc);
-  pd_free(&net->cs);
-  pd_free(&net->P);
+  pd_net_workspace_free(net);
   if (net->comm != MPI_COMM_NULL) MPI_Comm_free(&net->comm);
   pd_free(pnet);
   return PD_OK;
@@ -168,18 +173,20 @@ pd_net_view pd_net_get_view(pd_net *net) {
  * c is given, net->cs = c / alpha (the Jacobian's 1/alpha, once per sample).
  * Every rank has seen the same n, so all or none take the allocation branch
  * and its agreement. */
+
 static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
   if (net->acc_n < n) {
-    pd_free(&net->acc);
-    pd_free(&net->cs);
-    pd_free(&net->P);
-    net->acc_n = 0;
+    pd_net_workspace_free(net);
     int err = pd_calloc((size_t)n, sizeof(pd_acc), &net->acc);
     if (err == PD_OK) err = pd_calloc((size_t)n, sizeof(double), &net->cs);
     if (err == PD_OK)
       err = pd_calloc((size_t)n * PD_LANES, sizeof(double), &net->P);
-    if (err == PD_OK) net->acc_n = n;
-    PD_COLLECTIVE(net->comm, err);
+    err = pd_error_collective(net->comm, err, __FILE__, __LINE__);
+    if (err != PD_OK) { /* all ranks start from nothing next time */
+      pd_net_workspace_free(net);
+      return err;
+    }
+    net->acc_n = n;
   }
   pd_acc_zero(net->acc, (size_t)n);
   if (c)

@@ -1,0 +1,175 @@
+/* Gradient, Gram product and descent step against finite differences; the
+ * AVX2 and portable kernels against each other, bit for bit. */
+#include <string.h>
+
+#include "pd_test.h"
+#include "phasediag/kernel.h"
+#include "phasediag/mem.h"
+#include "phasediag/net.h"
+#include "phasediag/rng.h"
+
+static pd_data *random_data(int64_t n, int d, uint64_t seed) {
+  pd_data *data = NULL;
+  PD_TEST_OK(pd_data_create(n, d, &data));
+  for (int64_t i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++)
+      data->x[i * d + j] = 2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
+    data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
+  }
+  return data;
+}
+
+static double loss(pd_net *net, const pd_data *data, double *f) {
+  PD_TEST_OK(pd_net_output(net, data, f));
+  double s = 0;
+  for (int64_t i = 0; i < data->n; i++) s += (f[i] - data->y[i]) * (f[i] - data->y[i]);
+  return 0.5 * s / (double)data->n;
+}
+
+static void check_dim(int d) {
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const int64_t n = 9;
+  pd_data *data = random_data(n, d, 11 + (uint64_t)d);
+  pd_net_config cfg = {.d = d, .m = 2 * PD_NET_BLOCK + 24,
+                       .scales = {3.0, 0.7, 1.1}, .seed = 5, .task = 1};
+  pd_net *net = NULL;
+  PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
+  pd_net_view v = pd_net_get_view(net);
+  double f[9], c[9], u[9], fp[9], fm[9];
+  double L0 = loss(net, data, f);
+  for (int64_t i = 0; i < n; i++) c[i] = (f[i] - data->y[i]) / (double)n;
+  double *ga = NULL, *gw = NULL;
+  PD_TEST_OK(pd_calloc((size_t)v.stride, sizeof(double), &ga));
+  PD_TEST_OK(pd_calloc((size_t)v.stride * (size_t)(d + 1), sizeof(double), &gw));
+  PD_TEST_OK(pd_net_gradient(net, data, c, ga, gw));
+
+  /* central differences of R for a spread of neurons and every parameter */
+  int64_t picks[] = {0, 7, 255, 256, 300, 511, 512, 2 * PD_NET_BLOCK + 23};
+  double worst = 0;
+  for (size_t p = 0; p < sizeof picks / sizeof picks[0]; p++) {
+    int64_t K = picks[p];
+    int owner = K >= v.k0 && K < v.k0 + v.mloc;
+    for (int j = 0; j <= d + 1; j++) {
+      double *param = NULL, g = 0;
+      if (owner) {
+        int64_t k = K - v.k0;
+        param = j == 0 ? &v.a[k] : &v.w[(j - 1) * v.stride + k];
+        g = j == 0 ? ga[k] : gw[(j - 1) * v.stride + k];
+      }
+      double h = 1e-6, keep = param ? *param : 0;
+      if (param) *param = keep + h;
+      double Lp = loss(net, data, fp);
+      if (param) *param = keep - h;
+      double Lm = loss(net, data, fm);
+      if (param) *param = keep;
+      double fd = (Lp - Lm) / (2 * h);
+      if (owner) {
+        double err = fabs(fd - g) / (fabs(g) + 1e-7);
+        if (err > worst) worst = err;
+        PD_TEST_CHECK(err < 1e-5, "d=%d neuron %lld param %d: grad %.10g, "
+                      "finite difference %.10g", d, (long long)K, j, g, fd);
+      }
+    }
+  }
+  (void)L0;
+
+  /* J J^T v against the directional derivative of f along g = J^T v */
+  double vv[9];
+  for (int64_t i = 0; i < n; i++) vv[i] = pd_rng_normal(3, 3, (uint64_t)i, 0);
+  PD_TEST_OK(pd_net_jjt(net, data, vv, u));
+  PD_TEST_OK(pd_net_gradient(net, data, vv, ga, gw)); /* g = J^T v */
+  double eps = 1e-6;
+  for (int sgn = -1; sgn <= 1; sgn += 2) {
+    for (int64_t k = 0; k < v.mloc; k++) {
+      v.a[k] += sgn * eps * ga[k];
+      for (int j = 0; j <= d; j++)
+        v.w[j * v.stride + k] += sgn * eps * gw[j * v.stride + k];
+    }
+    PD_TEST_OK(pd_net_output(net, data, sgn > 0 ? fp : fm));
+    for (int64_t k = 0; k < v.mloc; k++) {
+      v.a[k] -= sgn * eps * ga[k];
+      for (int j = 0; j <= d; j++)
+        v.w[j * v.stride + k] -= sgn * eps * gw[j * v.stride + k];
+    }
+  }
+  for (int64_t i = 0; i < n; i++) {
+    double fd = (fp[i] - fm[i]) / (2 * eps);
+    PD_TEST_CHECK(fabs(fd - u[i]) <= 1e-5 * (fabs(u[i]) + 1e-3),
+                  "d=%d (J J^T v)_%lld = %.10g, finite difference %.10g", d,
+                  (long long)i, u[i], fd);
+  }
+
+  /* a descent step is theta - lr grad exactly; undo restores theta */
+  uint64_t before, after, undone;
+  PD_TEST_OK(pd_net_fingerprint(net, &before));
+  PD_TEST_OK(pd_net_gradient(net, data, c, ga, gw));
+  double lr = 0.37;
+  PD_TEST_OK(pd_net_descend(net, data, c, lr, fp));
+  pd_net_view nv = pd_net_get_view(net);
+  int off = 0;
+  for (int64_t k = 0; k < v.mloc; k++) {
+    off += nv.a[k] != fma(-lr, ga[k], v.a[k]);
+    for (int j = 0; j <= d; j++)
+      off += nv.w[j * v.stride + k] !=
+             fma(-lr, gw[j * v.stride + k], v.w[j * v.stride + k]);
+  }
+  PD_TEST_CHECK(off == 0, "d=%d: %d parameters differ from theta - lr grad",
+                d, off);
+  PD_TEST_OK(pd_net_output(net, data, fm));
+  PD_TEST_CHECK(memcmp(fp, fm, sizeof fp) == 0,
+                "outputs returned by descend differ from a fresh forward");
+  PD_TEST_OK(pd_net_fingerprint(net, &after));
+  pd_net_undo(net);
+  PD_TEST_OK(pd_net_fingerprint(net, &undone));
+  PD_TEST_CHECK(after != before && undone == before, "undo");
+  (void)worst;
+  pd_free(&ga);
+  pd_free(&gw);
+  PD_TEST_OK(pd_net_destroy(&net));
+  pd_data_destroy(&data);
+}
+
+/* outputs, J J^T v and 5 descent steps with each kernel implementation */
+static void run_isa(pd_isa isa, double *out) {
+  pd_kernel_set_isa(isa);
+  pd_data *data = random_data(33, 1, 77);
+  pd_net_config cfg = {.d = 1, .m = 5 * PD_NET_BLOCK + 40,
+                       .scales = {2.0, 1.0, 1.0}, .seed = 9, .task = 0};
+  pd_net *net = NULL;
+  PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
+  double f[33], c[33];
+  PD_TEST_OK(pd_net_output(net, data, out));
+  PD_TEST_OK(pd_net_jjt(net, data, data->y, out + 33));
+  memcpy(f, out, sizeof f);
+  for (int s = 0; s < 5; s++) {
+    for (int i = 0; i < 33; i++) c[i] = (f[i] - data->y[i]) / 33.0;
+    PD_TEST_OK(pd_net_descend(net, data, c, 0.05, f));
+  }
+  memcpy(out + 66, f, sizeof f);
+  uint64_t fp;
+  PD_TEST_OK(pd_net_fingerprint(net, &fp));
+  memcpy(out + 99, &fp, sizeof fp);
+  PD_TEST_OK(pd_net_destroy(&net));
+  pd_data_destroy(&data);
+  pd_kernel_set_isa(PD_ISA_AUTO);
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  check_dim(1);
+  check_dim(2);
+  check_dim(10); /* beyond the small-d register path */
+  double g[100], x[100];
+  run_isa(PD_ISA_GENERIC, g);
+  pd_isa used = pd_kernel_set_isa(PD_ISA_AVX2);
+  run_isa(PD_ISA_AVX2, x);
+  PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0,
+                "portable and %s kernels differ", used == PD_ISA_AVX2 ? "AVX2" : "portable");
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    printf("kernel compared: %s\n", used == PD_ISA_AVX2 ? "avx2-d1 vs generic"
+                                                        : "generic only (no AVX2)");
+  return pd_test_end("test_gradient");
+}
