@@ -39,7 +39,8 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   for (int64_t i = 0; i < n; i++) { /* deterministic points in [-1, 1]^d */
     double s = 0;
     for (int j = 0; j < d; j++) {
-      double x = -1.0 + 2.0 * (double)((i * (j + 7) + j) % n) / (double)(n - 1 > 0 ? n - 1 : 1);
+      double x = -1.0 + 2.0 * (double)((i * (j + 7) + j) % n) /
+                            (double)(n - 1 > 0 ? n - 1 : 1);
       data->x[i * d + j] = x;
       s += x;
     }
@@ -79,17 +80,18 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   int rank;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0)
-    printf("{\"ranks\": %d, \"width\": %lld, \"samples\": %lld, \"dim\": %d, "
-           "\"steps\": %lld, \"seconds_per_step\": %.6g, \"nsu_per_s\": %.4g, "
-           "\"nsu_per_s_per_rank\": %.4g, \"train_seconds_per_step\": %.6g, "
-           "\"train_nsu_per_s\": %.4g, \"train_rejected\": %lld, "
-           "\"bytes_per_neuron\": %g, \"version\": \"%s\", \"commit\": \"%s\"}\n",
-           size, (long long)m, (long long)n, d, (long long)steps,
-           kernel_sec / (double)steps, work / kernel_sec,
-           work / kernel_sec / size, res.seconds / (double)res.steps,
-           (double)m * (double)n * (double)res.steps / res.seconds,
-           (long long)res.rejected, pd_net_bytes_per_neuron(d), PD_VERSION,
-           PD_GIT_COMMIT);
+    printf(
+        "{\"ranks\": %d, \"width\": %lld, \"samples\": %lld, \"dim\": %d, "
+        "\"steps\": %lld, \"seconds_per_step\": %.6g, \"nsu_per_s\": %.4g, "
+        "\"nsu_per_s_per_rank\": %.4g, \"train_seconds_per_step\": %.6g, "
+        "\"train_nsu_per_s\": %.4g, \"train_rejected\": %lld, "
+        "\"bytes_per_neuron\": %g, \"version\": \"%s\", \"commit\": \"%s\"}\n",
+        size, (long long)m, (long long)n, d, (long long)steps,
+        kernel_sec / (double)steps, work / kernel_sec, work / kernel_sec / size,
+        res.seconds / (double)res.steps,
+        (double)m * (double)n * (double)res.steps / res.seconds,
+        (long long)res.rejected, pd_net_bytes_per_neuron(d), PD_VERSION,
+        PD_GIT_COMMIT);
   pd_train_result_free(&res);
   pd_free(&f);
   pd_free(&c);
@@ -108,8 +110,9 @@ int main(int argc, char **argv) {
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     if (rank == 0)
-      fprintf(stderr, "usage: pd_bench [--width M] [--samples N] [--dim D] "
-                      "[--steps S]  (positive integers)\n");
+      fprintf(stderr,
+              "usage: pd_bench [--width M] [--samples N] [--dim D] "
+              "[--steps S]  (positive integers)\n");
     MPI_Finalize();
     return 2;
   }

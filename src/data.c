@@ -5,8 +5,8 @@
 
 int pd_data_create(int64_t n, int d, pd_data **data) {
   *data = NULL;
-  PD_CHECK(n >= 1, PD_ERR_ARG, "a data set needs at least one sample (n = %lld)",
-           (long long)n);
+  PD_CHECK(n >= 1, PD_ERR_ARG,
+           "a data set needs at least one sample (n = %lld)", (long long)n);
   PD_CHECK(d >= 1, PD_ERR_ARG, "input dimension %d must be >= 1", d);
   PD_CHECK((uint64_t)n <= SIZE_MAX / (size_t)d, PD_ERR_ARG,
            "data set of %lld x %d is too large", (long long)n, d);

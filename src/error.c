@@ -10,9 +10,10 @@ static char pd_trace[8192];
 static size_t pd_trace_len;
 
 static const char *const pd_names[PD_ERR_NCODES] = {
-    "success",         "invalid argument", "allocation failed",
-    "MPI error",       "I/O error",        "configuration error",
-    "numerical error", "failure on another rank"};
+    "success",           "invalid argument",
+    "allocation failed", "MPI error",
+    "I/O error",         "configuration error",
+    "numerical error",   "failure on another rank"};
 
 const char *pd_error_name(int code) {
   if (code < 0 || code >= PD_ERR_NCODES) return "unknown error";
@@ -62,11 +63,12 @@ int pd_error_mpi(int mpierr, const char *file, int line, const char *func,
   if (MPI_Error_string(mpierr, s, &len) != MPI_SUCCESS) {
     snprintf(s, sizeof s, "MPI error %d", mpierr);
   }
-  return pd_error_raise(PD_ERR_MPI, file, line, func, "%s failed: %s", expr,
-                        s);
+  return pd_error_raise(PD_ERR_MPI, file, line, func, "%s failed: %s", expr, s);
 }
 
-const char *pd_error_message(void) { return pd_trace; }
+const char *pd_error_message(void) {
+  return pd_trace;
+}
 
 void pd_error_clear(void) {
   pd_trace[0] = '\0';

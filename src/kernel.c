@@ -173,8 +173,7 @@ PD_AVX2 static void pd_chunk_grad_avx2(const double *restrict a,
 PD_AVX2 static void pd_chunk_output_avx2(const double *restrict a,
                                          const double *restrict w, int64_t s,
                                          int64_t k, const double *restrict x,
-                                         int64_t n, int d,
-                                         double *restrict P) {
+                                         int64_t n, int d, double *restrict P) {
   (void)d;
   const __m256d zero = _mm256_setzero_pd();
   __m256d w0 = _mm256_load_pd(w + k), w1 = _mm256_load_pd(w + k + 4);
@@ -207,7 +206,8 @@ PD_AVX2 static void pd_chunk_tangent_avx2(const double *restrict w, int64_t s,
   for (int64_t i = 0; i < n; i++) {
     __m256d xi = _mm256_broadcast_sd(x + i);
     __m256d z0 = _mm256_fmadd_pd(w0, xi, b0), z1 = _mm256_fmadd_pd(w1, xi, b1);
-    __m256d u0 = _mm256_fmadd_pd(gx0, xi, gb0), u1 = _mm256_fmadd_pd(gx1, xi, gb1);
+    __m256d u0 = _mm256_fmadd_pd(gx0, xi, gb0),
+            u1 = _mm256_fmadd_pd(gx1, xi, gb1);
     __m256d m0 = _mm256_cmp_pd(z0, zero, _CMP_GT_OQ);
     __m256d m1 = _mm256_cmp_pd(z1, zero, _CMP_GT_OQ);
     double *p = P + i * PD_LANES;
@@ -223,25 +223,23 @@ PD_AVX2 static void pd_chunk_tangent_avx2(const double *restrict w, int64_t s,
 /* ---- dispatch ----------------------------------------------------------- */
 
 typedef struct {
-  void (*grad)(const double *restrict, const double *restrict, int64_t,
-               int64_t, const double *restrict, const double *restrict,
-               int64_t, int, double *restrict, double *restrict);
+  void (*grad)(const double *restrict, const double *restrict, int64_t, int64_t,
+               const double *restrict, const double *restrict, int64_t, int,
+               double *restrict, double *restrict);
   void (*output)(const double *restrict, const double *restrict, int64_t,
                  int64_t, const double *restrict, int64_t, int,
                  double *restrict);
   void (*tangent)(const double *restrict, int64_t, int64_t,
-                  const double *restrict, int64_t, int,
-                  const double *restrict, const double *restrict,
-                  double *restrict);
+                  const double *restrict, int64_t, int, const double *restrict,
+                  const double *restrict, double *restrict);
   const char *name;
 } pd_chunk_ops;
 
 static const pd_chunk_ops pd_ops_generic = {pd_chunk_grad, pd_chunk_output,
                                             pd_chunk_tangent, "generic"};
 #if PD_HAVE_AVX2
-static const pd_chunk_ops pd_ops_avx2 = {pd_chunk_grad_avx2,
-                                         pd_chunk_output_avx2,
-                                         pd_chunk_tangent_avx2, "avx2-d1"};
+static const pd_chunk_ops pd_ops_avx2 = {
+    pd_chunk_grad_avx2, pd_chunk_output_avx2, pd_chunk_tangent_avx2, "avx2-d1"};
 #endif
 
 static pd_isa pd_isa_forced = PD_ISA_AUTO;
@@ -272,7 +270,9 @@ static const pd_chunk_ops *pd_ops(int d) {
   return &pd_ops_generic;
 }
 
-const char *pd_kernel_name(int d) { return pd_ops(d)->name; }
+const char *pd_kernel_name(int d) {
+  return pd_ops(d)->name;
+}
 
 /* ---- shard loops -------------------------------------------------------- */
 
@@ -286,27 +286,27 @@ static void pd_block_flush(double *P, int64_t n, pd_acc *acc) {
   memset(P, 0, sizeof(double) * PD_LANES * (size_t)n);
 }
 
-#define PD_FOR_CHUNKS(mloc, k, body)                                        \
-  for (int64_t b_ = 0; b_ < (mloc); b_ += PD_NET_BLOCK) {                  \
-    int64_t e_ = b_ + PD_NET_BLOCK < (mloc) ? b_ + PD_NET_BLOCK : (mloc);  \
-    for (int64_t k = b_; k < e_; k += PD_LANES) {                          \
-      body;                                                                \
-    }                                                                      \
-    pd_block_flush(P, n, acc);                                             \
+#define PD_FOR_CHUNKS(mloc, k, body)                                      \
+  for (int64_t b_ = 0; b_ < (mloc); b_ += PD_NET_BLOCK) {                 \
+    int64_t e_ = b_ + PD_NET_BLOCK < (mloc) ? b_ + PD_NET_BLOCK : (mloc); \
+    for (int64_t k = b_; k < e_; k += PD_LANES) {                         \
+      body;                                                               \
+    }                                                                     \
+    pd_block_flush(P, n, acc);                                            \
   }
 
 void pd_kernel_output(const pd_shard *sh, const pd_data *data, double *P,
                       pd_acc *acc) {
   const pd_chunk_ops *ops = pd_ops(data->d);
   const int64_t n = data->n;
-  PD_FOR_CHUNKS(sh->mloc, k,
-                ops->output(sh->a, sh->w, sh->stride, k, data->x, n, data->d,
-                            P));
+  PD_FOR_CHUNKS(
+      sh->mloc, k,
+      ops->output(sh->a, sh->w, sh->stride, k, data->x, n, data->d, P));
 }
 
 PD_CLONES void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
-                       const double *c, double lr, double *tmp, double *P,
-                       pd_acc *acc) {
+                                 const double *c, double lr, double *tmp,
+                                 double *P, pd_acc *acc) {
   const pd_chunk_ops *ops = pd_ops(data->d);
   const int64_t n = data->n, s = sh->stride;
   const int d = data->d;
@@ -323,8 +323,9 @@ PD_CLONES void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
   });
 }
 
-PD_CLONES void pd_kernel_jjt(const pd_shard *sh, const pd_data *data, const double *v,
-                   double *tmp, double *P, pd_acc *acc) {
+PD_CLONES void pd_kernel_jjt(const pd_shard *sh, const pd_data *data,
+                             const double *v, double *tmp, double *P,
+                             pd_acc *acc) {
   const pd_chunk_ops *ops = pd_ops(data->d);
   const int64_t n = data->n;
   double *ga = tmp, *gw = tmp + PD_LANES;

@@ -9,7 +9,6 @@
 #include "phasediag/repsum.h"
 #include "phasediag/rng.h"
 
-
 struct pd_net {
   MPI_Comm comm;
   pd_net_config cfg;
@@ -24,7 +23,9 @@ struct pd_net {
   double *tmp; /* chunk gradient scratch: 2 (d + 2) PD_LANES */
 };
 
-double pd_net_bytes_per_neuron(int d) { return 2.0 * (d + 2) * sizeof(double); }
+double pd_net_bytes_per_neuron(int d) {
+  return 2.0 * (d + 2) * sizeof(double);
+}
 
 /* ---- partition ---------------------------------------------------------- */
 
@@ -161,8 +162,12 @@ int pd_net_destroy(pd_net **pnet) {
   return PD_OK;
 }
 
-const pd_net_config *pd_net_get_config(const pd_net *net) { return &net->cfg; }
-MPI_Comm pd_net_comm(const pd_net *net) { return net->comm; }
+const pd_net_config *pd_net_get_config(const pd_net *net) {
+  return &net->cfg;
+}
+MPI_Comm pd_net_comm(const pd_net *net) {
+  return net->comm;
+}
 
 pd_net_view pd_net_get_view(pd_net *net) {
   return (pd_net_view){net->k0, net->mloc, net->stride, net->a[net->cur],
@@ -206,7 +211,7 @@ static int pd_net_check_data(const pd_net *net, const pd_data *data) {
 static pd_shard pd_net_shard(const pd_net *net) {
   int nx = 1 - net->cur;
   return (pd_shard){net->a[net->cur], net->w[net->cur], net->a[nx],
-                    net->w[nx], net->stride, net->mloc};
+                    net->w[nx],       net->stride,      net->mloc};
 }
 
 /* Reduce the n accumulators and write value / alpha to out. */
@@ -234,8 +239,8 @@ int pd_net_gradient(pd_net *net, const pd_data *data, const double *c,
   return PD_OK;
 }
 
-int pd_net_descend(pd_net *net, const pd_data *data, const double *c,
-                   double lr, double *f) {
+int pd_net_descend(pd_net *net, const pd_data *data, const double *c, double lr,
+                   double *f) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, c));
   pd_shard sh = pd_net_shard(net);
@@ -244,7 +249,9 @@ int pd_net_descend(pd_net *net, const pd_data *data, const double *c,
   return pd_net_finish_sum(net, data->n, f);
 }
 
-void pd_net_undo(pd_net *net) { net->cur = 1 - net->cur; }
+void pd_net_undo(pd_net *net) {
+  net->cur = 1 - net->cur;
+}
 
 int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
   PD_CALL(pd_net_check_data(net, data));

@@ -35,12 +35,12 @@ int pd_scales_grid(double gamma, double gamma_prime, double m, double base,
   s->beta2 = base;
   s->beta1 = base * pow(m, -gamma_prime);
   s->alpha = s->beta1 * s->beta2 * pow(m, gamma);
-  PD_CHECK(s->alpha > 0 && isfinite(s->alpha) && s->beta1 > 0 &&
-               isfinite(s->beta1),
-           PD_ERR_NUMERIC,
-           "(gamma, gamma') = (%g, %g) at width %g gives scales out of range "
-           "(alpha %g, beta1 %g)",
-           gamma, gamma_prime, m, s->alpha, s->beta1);
+  PD_CHECK(
+      s->alpha > 0 && isfinite(s->alpha) && s->beta1 > 0 && isfinite(s->beta1),
+      PD_ERR_NUMERIC,
+      "(gamma, gamma') = (%g, %g) at width %g gives scales out of range "
+      "(alpha %g, beta1 %g)",
+      gamma, gamma_prime, m, s->alpha, s->beta1);
   return PD_OK;
 }
 
@@ -53,8 +53,12 @@ int pd_scales_scheme(pd_scheme_kind kind, double m, int d, pd_scales *s) {
     case PD_SCHEME_XAVIER:
       *s = (pd_scales){1.0, sqrt(2.0 / (m + 1.0)), sqrt(2.0 / (m + d))};
       break;
-    case PD_SCHEME_LECUN: *s = (pd_scales){1.0, sqrt(1.0 / m), sqrt(1.0 / d)}; break;
-    case PD_SCHEME_HE: *s = (pd_scales){1.0, sqrt(2.0 / m), sqrt(2.0 / d)}; break;
+    case PD_SCHEME_LECUN:
+      *s = (pd_scales){1.0, sqrt(1.0 / m), sqrt(1.0 / d)};
+      break;
+    case PD_SCHEME_HE:
+      *s = (pd_scales){1.0, sqrt(2.0 / m), sqrt(2.0 / d)};
+      break;
     default:
       return pd_error_raise(PD_ERR_ARG, __FILE__, __LINE__, __func__,
                             "scheme %d has no closed-form scales", (int)kind);
@@ -70,9 +74,9 @@ int pd_scheme_coordinates(pd_scheme_kind kind, int d, double *gamma,
   PD_CALL(pd_scales_scheme(kind, m2, d, &s2));
   double dl = log(m2) - log(m1);
   *gamma = -(log(s2.beta1 * s2.beta2 / s2.alpha) -
-             log(s1.beta1 * s1.beta2 / s1.alpha)) / dl;
-  *gamma_prime =
-      -(log(s2.beta1 / s2.beta2) - log(s1.beta1 / s1.beta2)) / dl;
+             log(s1.beta1 * s1.beta2 / s1.alpha)) /
+           dl;
+  *gamma_prime = -(log(s2.beta1 / s2.beta2) - log(s1.beta1 / s1.beta2)) / dl;
   *gamma += 0.0; /* no negative zeros in printed coordinates */
   *gamma_prime += 0.0;
   return PD_OK;

@@ -95,8 +95,8 @@ static double pd_cap(const pd_train_options *o, double lambda) {
   return cap < 1e300 ? cap : 1e300;
 }
 
-static int pd_record(pd_net *net, pd_train_result *res, int64_t step,
-                     double t, double loss) {
+static int pd_record(pd_net *net, pd_train_result *res, int64_t step, double t,
+                     double loss) {
   double rd_w, rd_a;
   PD_CALL(pd_net_rd(net, &rd_w, &rd_a));
   pd_history_point *h = &res->history[res->nhistory++];
@@ -125,8 +125,9 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   double loss = pd_residual(data, f, c), t = 0;
   res->loss0 = loss;
   /* history marks: log-spaced steps 0, 1, ..., max_steps */
-  double ratio = pow((double)(opt->max_steps > 1 ? opt->max_steps : 2),
-                     1.0 / (opt->history_points - 2 > 0 ? opt->history_points - 2 : 1));
+  double ratio =
+      pow((double)(opt->max_steps > 1 ? opt->max_steps : 2),
+          1.0 / (opt->history_points - 2 > 0 ? opt->history_points - 2 : 1));
   double next_mark = 1;
   int64_t steps = 0;
   int rejects = 0;
@@ -168,8 +169,8 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     loss = pd_residual(data, f, c);
     lr = fmin(lr * opt->lr_grow, cap);
     if (steps % opt->lambda_every == 0) {
-      PD_CALL(pd_train_lambda_max(net, data, v, work, opt->power_iters,
-                                  &lambda));
+      PD_CALL(
+          pd_train_lambda_max(net, data, v, work, opt->power_iters, &lambda));
       cap = pd_cap(opt, lambda);
       lr = fmin(lr, cap);
     }
@@ -203,4 +204,6 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   return PD_OK;
 }
 
-void pd_train_result_free(pd_train_result *res) { pd_free(&res->history); }
+void pd_train_result_free(pd_train_result *res) {
+  pd_free(&res->history);
+}

@@ -13,7 +13,8 @@ static pd_data *random_data(int64_t n, int d, uint64_t seed) {
   PD_TEST_OK(pd_data_create(n, d, &data));
   for (int64_t i = 0; i < n; i++) {
     for (int j = 0; j < d; j++)
-      data->x[i * d + j] = 2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
+      data->x[i * d + j] =
+          2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
     data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
   }
   return data;
@@ -22,7 +23,8 @@ static pd_data *random_data(int64_t n, int d, uint64_t seed) {
 static double loss(pd_net *net, const pd_data *data, double *f) {
   PD_TEST_OK(pd_net_output(net, data, f));
   double s = 0;
-  for (int64_t i = 0; i < data->n; i++) s += (f[i] - data->y[i]) * (f[i] - data->y[i]);
+  for (int64_t i = 0; i < data->n; i++)
+    s += (f[i] - data->y[i]) * (f[i] - data->y[i]);
   return 0.5 * s / (double)data->n;
 }
 
@@ -31,8 +33,11 @@ static void check_dim(int d) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int64_t n = 9;
   pd_data *data = random_data(n, d, 11 + (uint64_t)d);
-  pd_net_config cfg = {.d = d, .m = 2 * PD_NET_BLOCK + 24,
-                       .scales = {3.0, 0.7, 1.1}, .seed = 5, .task = 1};
+  pd_net_config cfg = {.d = d,
+                       .m = 2 * PD_NET_BLOCK + 24,
+                       .scales = {3.0, 0.7, 1.1},
+                       .seed = 5,
+                       .task = 1};
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
   pd_net_view v = pd_net_get_view(net);
@@ -41,7 +46,8 @@ static void check_dim(int d) {
   for (int64_t i = 0; i < n; i++) c[i] = (f[i] - data->y[i]) / (double)n;
   double *ga = NULL, *gw = NULL;
   PD_TEST_OK(pd_calloc((size_t)v.stride, sizeof(double), &ga));
-  PD_TEST_OK(pd_calloc((size_t)v.stride * (size_t)(d + 1), sizeof(double), &gw));
+  PD_TEST_OK(
+      pd_calloc((size_t)v.stride * (size_t)(d + 1), sizeof(double), &gw));
   PD_TEST_OK(pd_net_gradient(net, data, c, ga, gw));
 
   /* central differences of R for a spread of neurons and every parameter */
@@ -67,8 +73,10 @@ static void check_dim(int d) {
       if (owner) {
         double err = fabs(fd - g) / (fabs(g) + 1e-7);
         if (err > worst) worst = err;
-        PD_TEST_CHECK(err < 1e-5, "d=%d neuron %lld param %d: grad %.10g, "
-                      "finite difference %.10g", d, (long long)K, j, g, fd);
+        PD_TEST_CHECK(err < 1e-5,
+                      "d=%d neuron %lld param %d: grad %.10g, "
+                      "finite difference %.10g",
+                      d, (long long)K, j, g, fd);
       }
     }
   }
@@ -114,8 +122,8 @@ static void check_dim(int d) {
       off += nv.w[j * v.stride + k] !=
              fma(-lr, gw[j * v.stride + k], v.w[j * v.stride + k]);
   }
-  PD_TEST_CHECK(off == 0, "d=%d: %d parameters differ from theta - lr grad",
-                d, off);
+  PD_TEST_CHECK(off == 0, "d=%d: %d parameters differ from theta - lr grad", d,
+                off);
   PD_TEST_OK(pd_net_output(net, data, fm));
   PD_TEST_CHECK(memcmp(fp, fm, sizeof fp) == 0,
                 "outputs returned by descend differ from a fresh forward");
@@ -134,8 +142,11 @@ static void check_dim(int d) {
 static void run_isa(pd_isa isa, double *out) {
   pd_kernel_set_isa(isa);
   pd_data *data = random_data(33, 1, 77);
-  pd_net_config cfg = {.d = 1, .m = 5 * PD_NET_BLOCK + 40,
-                       .scales = {2.0, 1.0, 1.0}, .seed = 9, .task = 0};
+  pd_net_config cfg = {.d = 1,
+                       .m = 5 * PD_NET_BLOCK + 40,
+                       .scales = {2.0, 1.0, 1.0},
+                       .seed = 9,
+                       .task = 0};
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
   double f[33], c[33];
@@ -164,12 +175,13 @@ int main(int argc, char **argv) {
   run_isa(PD_ISA_GENERIC, g);
   pd_isa used = pd_kernel_set_isa(PD_ISA_AVX2);
   run_isa(PD_ISA_AVX2, x);
-  PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0,
-                "portable and %s kernels differ", used == PD_ISA_AVX2 ? "AVX2" : "portable");
+  PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0, "portable and %s kernels differ",
+                used == PD_ISA_AVX2 ? "AVX2" : "portable");
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   if (rank == 0)
-    printf("kernel compared: %s\n", used == PD_ISA_AVX2 ? "avx2-d1 vs generic"
-                                                        : "generic only (no AVX2)");
+    printf("kernel compared: %s\n", used == PD_ISA_AVX2
+                                        ? "avx2-d1 vs generic"
+                                        : "generic only (no AVX2)");
   return pd_test_end("test_gradient");
 }

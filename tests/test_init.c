@@ -12,7 +12,8 @@ static pd_data *random_data(int64_t n, int d, uint64_t seed) {
   PD_TEST_OK(pd_data_create(n, d, &data));
   for (int64_t i = 0; i < n; i++) {
     for (int j = 0; j < d; j++)
-      data->x[i * d + j] = 2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
+      data->x[i * d + j] =
+          2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
     data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
   }
   return data;
@@ -35,8 +36,12 @@ int main(int argc, char **argv) {
   /* statistics: a ~ N(0, beta1^2), w ~ N(0, beta2^2 I), independent */
   enum { d = 3 };
   const int64_t m = 200000;
-  pd_net_config cfg = {.d = d, .m = m, .scales = {10.0, 0.5, 2.0}, .asi = 0,
-                       .seed = 42, .task = 3};
+  pd_net_config cfg = {.d = d,
+                       .m = m,
+                       .scales = {10.0, 0.5, 2.0},
+                       .asi = 0,
+                       .seed = 42,
+                       .task = 3};
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
   pd_net_view v = pd_net_get_view(net);
@@ -75,7 +80,8 @@ int main(int argc, char **argv) {
   int mism = 0;
   for (int64_t k = 0; k < v.mloc; k += 997)
     for (int j = 0; j <= d; j++)
-      mism += v.w[j * v.stride + k] != pd_net_initial_param(&cfg, v.k0 + k, j + 1);
+      mism +=
+          v.w[j * v.stride + k] != pd_net_initial_param(&cfg, v.k0 + k, j + 1);
   PD_TEST_CHECK(mism == 0, "%d parameters differ from their generator", mism);
   uint64_t fp_world;
   PD_TEST_OK(pd_net_fingerprint(net, &fp_world));
@@ -91,8 +97,8 @@ int main(int argc, char **argv) {
       PD_TEST_OK(pd_net_destroy(&net));
       MPI_Comm_free(&c);
     }
-    PD_TEST_CHECK(fp == fp_world, "digest on %d ranks differs from %d ranks",
-                  p, size);
+    PD_TEST_CHECK(fp == fp_world, "digest on %d ranks differs from %d ranks", p,
+                  size);
   }
   /* a different seed or task gives different parameters */
   pd_net_config other = cfg;
@@ -117,8 +123,8 @@ int main(int argc, char **argv) {
       bad += v.w[j * v.stride + k] != v.w[j * v.stride + k + 1];
   }
   PD_TEST_CHECK(bad == 0 && v.k0 % 2 == 0 && v.mloc % 2 == 0,
-                "%d broken pairs (k0 %lld, mloc %lld)", bad,
-                (long long)v.k0, (long long)v.mloc);
+                "%d broken pairs (k0 %lld, mloc %lld)", bad, (long long)v.k0,
+                (long long)v.mloc);
   double f[17];
   PD_TEST_OK(pd_net_output(net, data, f));
   int nonzero = 0;
@@ -135,8 +141,8 @@ int main(int argc, char **argv) {
   asi.m = 1001;
   int err = pd_net_create(MPI_COMM_WORLD, &asi, &net);
   PD_TEST_CHECK(err == PD_ERR_ARG && net == NULL, "odd ASI width: %d", err);
-  PD_TEST_CHECK(strstr(pd_error_message(), "even width") != NULL,
-                "message: %s", pd_error_message());
+  PD_TEST_CHECK(strstr(pd_error_message(), "even width") != NULL, "message: %s",
+                pd_error_message());
   pd_data_destroy(&data);
   return pd_test_end("test_init");
 }

@@ -1,6 +1,7 @@
 /* The regime theorem on the paper's data: the slope of log RD(t*) against
  * log m over widths 1e2, 1e3, 1e4 (two seeds each) is about -1/2 for ntk,
- * about 0 for mean_field, and clearly positive at (gamma, gamma') = (1.75, 0). */
+ * about 0 for mean_field, and clearly positive at (gamma, gamma') = (1.75, 0).
+ */
 #include "pd_test.h"
 #include "phasediag/fit.h"
 #include "phasediag/net.h"
@@ -16,8 +17,8 @@ static double slope_of(pd_scheme_kind kind, double g, double gp,
   for (int w = 0; w < 3; w++)
     for (uint64_t seed = 1; seed <= 2; seed++, k++) {
       double m = (double)widths[w];
-      pd_net_config cfg = {.d = 1, .m = widths[w], .asi = 1, .seed = seed,
-                           .task = (uint64_t)w};
+      pd_net_config cfg = {
+          .d = 1, .m = widths[w], .asi = 1, .seed = seed, .task = (uint64_t)w};
       if (kind == PD_SCHEME_GRID)
         PD_TEST_OK(pd_scales_grid(g, gp, m, 1.0, &cfg.scales));
       else

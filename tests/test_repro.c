@@ -65,10 +65,11 @@ static void compare_counts(const char *what, const pd_net_config *cfg,
       printf("%s: status %s, %g steps, %g rejected, loss %.6e, rd_w %.6g\n",
              what, pd_status_name((int)ref[0]), ref[1], ref[2], ref[5], ref[6]);
     if (rank == 0 && c > 0) {
-      PD_TEST_CHECK(kgot == kref && memcmp(ref, got, sizeof(double) * (size_t)kref) == 0,
-                    "%s: the run on %d ranks differs from 1 rank "
-                    "(steps %g vs %g, loss %.17g vs %.17g, rd_w %.17g vs %.17g)",
-                    what, p, got[1], ref[1], got[5], ref[5], got[6], ref[6]);
+      PD_TEST_CHECK(
+          kgot == kref && memcmp(ref, got, sizeof(double) * (size_t)kref) == 0,
+          "%s: the run on %d ranks differs from 1 rank "
+          "(steps %g vs %g, loss %.17g vs %.17g, rd_w %.17g vs %.17g)",
+          what, p, got[1], ref[1], got[5], ref[5], got[6], ref[6]);
     }
   }
 }

@@ -14,7 +14,9 @@ static double sum_of(const double *x, int n, const int *order) {
   return pd_acc_value(&a);
 }
 
-static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+static int same_bits(double a, double b) {
+  return memcmp(&a, &b, sizeof a) == 0;
+}
 
 /* terms of wildly different magnitude and sign */
 static double term(int i) {
@@ -97,8 +99,8 @@ int main(int argc, char **argv) {
   }
   PD_TEST_OK(pd_acc_allreduce(acc, 2, MPI_COMM_WORLD));
   double dist = pd_acc_value(&acc[0]);
-  PD_TEST_CHECK(same_bits(dist, fwd), "distributed %.17g vs serial %.17g",
-                dist, fwd);
+  PD_TEST_CHECK(same_bits(dist, fwd), "distributed %.17g vs serial %.17g", dist,
+                fwd);
   PD_TEST_CHECK(same_bits(pd_acc_value(&acc[1]), -2.0 * fwd),
                 "second accumulator");
 

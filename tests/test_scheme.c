@@ -44,9 +44,10 @@ int main(int argc, char **argv) {
   PD_TEST_OK(pd_scales_grid(g, gp, m2, 2.0, &s2));
   PD_TEST_CHECK(s1.beta2 == 2.0, "beta2 is the base scale");
   double dg = -(log(s2.beta1 * s2.beta2 / s2.alpha) -
-                log(s1.beta1 * s1.beta2 / s1.alpha)) / log(m2 / m1);
-  double dgp = -(log(s2.beta1 / s2.beta2) - log(s1.beta1 / s1.beta2)) /
-               log(m2 / m1);
+                log(s1.beta1 * s1.beta2 / s1.alpha)) /
+              log(m2 / m1);
+  double dgp =
+      -(log(s2.beta1 / s2.beta2) - log(s1.beta1 / s1.beta2)) / log(m2 / m1);
   PD_TEST_CHECK(fabs(dg - g) < 1e-12 && fabs(dgp - gp) < 1e-12,
                 "grid slopes (%.15g, %.15g)", dg, dgp);
   PD_TEST_CHECK(pd_scales_grid(1, 0, 100, -1, &s1) == PD_ERR_ARG,

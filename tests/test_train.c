@@ -30,13 +30,12 @@ int main(int argc, char **argv) {
     else
       PD_TEST_OK(pd_scales_grid(2.0, 0, 2000, 1, &cfg.scales));
     train(data, &cfg, &opt, &r);
-    const char *name = k < PD_SCHEME_COUNT ? pd_scheme_name((pd_scheme_kind)k)
-                                           : "(2, 0)";
-    PD_TEST_CHECK(r.status == PD_STATUS_CONVERGED && r.loss < 1e-6 &&
-                      r.loss0 > 1e-3,
-                  "%s: status %s, loss %g -> %g after %lld steps", name,
-                  pd_status_name(r.status), r.loss0, r.loss,
-                  (long long)r.steps);
+    const char *name =
+        k < PD_SCHEME_COUNT ? pd_scheme_name((pd_scheme_kind)k) : "(2, 0)";
+    PD_TEST_CHECK(
+        r.status == PD_STATUS_CONVERGED && r.loss < 1e-6 && r.loss0 > 1e-3,
+        "%s: status %s, loss %g -> %g after %lld steps", name,
+        pd_status_name(r.status), r.loss0, r.loss, (long long)r.steps);
     /* the plateau of small initialization is escaped in O(1000) steps */
     PD_TEST_CHECK(r.steps < 5000, "%s: %lld steps", name, (long long)r.steps);
     /* history: starts at step 0 with the initial loss, ends at the stop,
@@ -49,8 +48,7 @@ int main(int argc, char **argv) {
       ok = ok && r.history[h].step > r.history[h - 1].step &&
            r.history[h].loss <= r.history[h - 1].loss &&
            r.history[h].time > r.history[h - 1].time;
-    PD_TEST_CHECK(ok, "%s: history inconsistent (%d points)", name,
-                  r.nhistory);
+    PD_TEST_CHECK(ok, "%s: history inconsistent (%d points)", name, r.nhistory);
     PD_TEST_CHECK(r.t_star > 0 && r.rd_w > 0 && r.rd_a > 0,
                   "%s: t* %g rd_w %g rd_a %g", name, r.t_star, r.rd_w, r.rd_a);
     pd_train_result_free(&r);

@@ -32,8 +32,7 @@ const char *pd_error_name(int code);
 
 /* Record a new error (clears the previous trace) and return code. */
 int pd_error_raise(int code, const char *file, int line, const char *func,
-                   const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Append a call-site line to the current trace and return code. */
 int pd_error_trace(int code, const char *file, int line, const char *func,
@@ -58,27 +57,29 @@ int pd_error_report(MPI_Comm comm, int code);
 /* Print a message with the trace and MPI_Abort(comm, code). Never returns. */
 void pd_error_abort(MPI_Comm comm, int code) __attribute__((noreturn));
 
-#define PD_CHECK(cond, code, ...)                                              \
-  do {                                                                         \
-    if (!(cond))                                                               \
-      return pd_error_raise((code), __FILE__, __LINE__, __func__, __VA_ARGS__);\
+#define PD_CHECK(cond, code, ...)                                 \
+  do {                                                            \
+    if (!(cond))                                                  \
+      return pd_error_raise((code), __FILE__, __LINE__, __func__, \
+                            __VA_ARGS__);                         \
   } while (0)
 
-#define PD_CALL(expr)                                                          \
-  do {                                                                         \
-    int pd_call_err_ = (expr);                                                 \
-    if (pd_call_err_ != PD_OK)                                                 \
-      return pd_error_trace(pd_call_err_, __FILE__, __LINE__, __func__, #expr);\
+#define PD_CALL(expr)                                                   \
+  do {                                                                  \
+    int pd_call_err_ = (expr);                                          \
+    if (pd_call_err_ != PD_OK)                                          \
+      return pd_error_trace(pd_call_err_, __FILE__, __LINE__, __func__, \
+                            #expr);                                     \
   } while (0)
 
 int pd_error_mpi(int mpierr, const char *file, int line, const char *func,
                  const char *expr);
 
-#define PD_CALL_MPI(expr)                                                      \
-  do {                                                                         \
-    int pd_mpi_err_ = (expr);                                                  \
-    if (pd_mpi_err_ != MPI_SUCCESS)                                            \
-      return pd_error_mpi(pd_mpi_err_, __FILE__, __LINE__, __func__, #expr);   \
+#define PD_CALL_MPI(expr)                                                    \
+  do {                                                                       \
+    int pd_mpi_err_ = (expr);                                                \
+    if (pd_mpi_err_ != MPI_SUCCESS)                                          \
+      return pd_error_mpi(pd_mpi_err_, __FILE__, __LINE__, __func__, #expr); \
   } while (0)
 
 /* Make a local error code collective on comm (see pd_error_collective). */

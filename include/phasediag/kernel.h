@@ -42,9 +42,8 @@ typedef struct {
 void pd_kernel_output(const pd_shard *sh, const pd_data *data, double *P,
                       pd_acc *acc);
 /* an, wn = theta - lr J^T c (unscaled J), then acc[i] += output at an, wn */
-void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
-                       const double *c, double lr, double *tmp, double *P,
-                       pd_acc *acc);
+void pd_kernel_descend(const pd_shard *sh, const pd_data *data, const double *c,
+                       double lr, double *tmp, double *P, pd_acc *acc);
 /* acc[i] += (J J^T v)_i (unscaled J) */
 void pd_kernel_jjt(const pd_shard *sh, const pd_data *data, const double *v,
                    double *tmp, double *P, pd_acc *acc);

@@ -1,4 +1,5 @@
-/* 64-byte aligned allocation with checked sizes and a failure hook for tests. */
+/* 64-byte aligned allocation with checked sizes and a failure hook for tests.
+ */
 #ifndef PHASEDIAG_MEM_H
 #define PHASEDIAG_MEM_H
 

@@ -72,8 +72,8 @@ int pd_net_gradient(pd_net *net, const pd_data *data, const double *c,
 
 /* Collective: theta <- theta - lr * J^T c (the candidate becomes current)
  * and f[i] = f(x_i) at the new parameters.  pd_net_undo() goes back. */
-int pd_net_descend(pd_net *net, const pd_data *data, const double *c,
-                   double lr, double *f);
+int pd_net_descend(pd_net *net, const pd_data *data, const double *c, double lr,
+                   double *f);
 /* Local: return to the parameters before the last pd_net_descend. */
 void pd_net_undo(pd_net *net);
 

@@ -26,15 +26,15 @@ typedef enum {
 const char *pd_status_name(int status);
 
 typedef struct {
-  double tol;           /* stop when the loss is below this (1e-6) */
-  int64_t max_steps;    /* accepted steps at most (1000000) */
-  double lr_cap;        /* step <= lr_cap / lambda_max (1.0) */
-  double lr_grow;       /* factor after an accepted step (1.1) */
-  double lr_shrink;     /* factor after a rejected step (0.5) */
-  int64_t lambda_every; /* accepted steps between lambda_max updates (10) */
-  int power_iters;      /* power iterations per update (3; 30 at start) */
-  int max_rejects;      /* consecutive rejections meaning divergence (60) */
-  int history_points;   /* log-spaced history records at most (64) */
+  double tol;              /* stop when the loss is below this (1e-6) */
+  int64_t max_steps;       /* accepted steps at most (1000000) */
+  double lr_cap;           /* step <= lr_cap / lambda_max (1.0) */
+  double lr_grow;          /* factor after an accepted step (1.1) */
+  double lr_shrink;        /* factor after a rejected step (0.5) */
+  int64_t lambda_every;    /* accepted steps between lambda_max updates (10) */
+  int power_iters;         /* power iterations per update (3; 30 at start) */
+  int max_rejects;         /* consecutive rejections meaning divergence (60) */
+  int history_points;      /* log-spaced history records at most (64) */
   double progress_seconds; /* INFO progress line interval, 0 = none (0) */
 } pd_train_options;
 
