@@ -15,6 +15,7 @@
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
+#include "phasediag/timer.h"
 #include "phasediag/train.h"
 #include "phasediag/version.h"
 
@@ -57,6 +58,7 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   for (int64_t i = 0; i < n; i++) c[i] = (f[i] - data->y[i]) / (double)n;
   PD_CALL(pd_net_descend(net, data, c, 1e-3, f)); /* warm-up */
   PD_CALL_MPI(MPI_Barrier(comm));
+  pd_timer_reset();
   double t0 = MPI_Wtime();
   for (int64_t s = 0; s < steps; s++) {
     PD_CALL(pd_net_descend(net, data, c, 1e-3, f));
@@ -64,6 +66,7 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   }
   double sec = MPI_Wtime() - t0, kernel_sec;
   PD_CALL_MPI(MPI_Allreduce(&sec, &kernel_sec, 1, MPI_DOUBLE, MPI_MAX, comm));
+  PD_CALL(pd_timer_report(comm, stderr));
   PD_CALL(pd_net_destroy(&net));
 
   PD_CALL(pd_net_create(comm, &cfg, &net));

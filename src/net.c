@@ -8,6 +8,7 @@
 #include "phasediag/mem.h"
 #include "phasediag/repsum.h"
 #include "phasediag/rng.h"
+#include "phasediag/timer.h"
 
 struct pd_net {
   MPI_Comm comm;
@@ -216,7 +217,10 @@ static pd_shard pd_net_shard(const pd_net *net) {
 
 /* Reduce the n accumulators and write value / alpha to out. */
 static int pd_net_finish_sum(pd_net *net, int64_t n, double *out) {
-  PD_CALL(pd_acc_allreduce(net->acc, (size_t)n, net->comm));
+  pd_timer_start(PD_T_REDUCE);
+  int err = pd_acc_allreduce(net->acc, (size_t)n, net->comm);
+  pd_timer_stop(PD_T_REDUCE);
+  PD_CALL(err);
   for (int64_t i = 0; i < n; i++)
     out[i] = pd_acc_value(&net->acc[i]) / net->cfg.scales.alpha;
   return PD_OK;
@@ -226,7 +230,9 @@ int pd_net_output(pd_net *net, const pd_data *data, double *f) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, NULL));
   pd_shard sh = pd_net_shard(net);
+  pd_timer_start(PD_T_KERNEL);
   pd_kernel_output(&sh, data, net->P, net->acc);
+  pd_timer_stop(PD_T_KERNEL);
   return pd_net_finish_sum(net, data->n, f);
 }
 
@@ -244,7 +250,9 @@ int pd_net_descend(pd_net *net, const pd_data *data, const double *c, double lr,
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, c));
   pd_shard sh = pd_net_shard(net);
+  pd_timer_start(PD_T_KERNEL);
   pd_kernel_descend(&sh, data, net->cs, lr, net->tmp, net->P, net->acc);
+  pd_timer_stop(PD_T_KERNEL);
   net->cur = 1 - net->cur;
   return pd_net_finish_sum(net, data->n, f);
 }
@@ -257,11 +265,14 @@ int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
   PD_CALL(pd_net_check_data(net, data));
   PD_CALL(pd_net_workspace(net, data->n, v));
   pd_shard sh = pd_net_shard(net);
+  pd_timer_start(PD_T_KERNEL);
   pd_kernel_jjt(&sh, data, net->cs, net->tmp, net->P, net->acc);
+  pd_timer_stop(PD_T_KERNEL);
   return pd_net_finish_sum(net, data->n, u);
 }
 
 int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
+  pd_timer_start(PD_T_RD);
   const pd_net_config *cfg = &net->cfg;
   const double *a = net->a[net->cur], *w = net->w[net->cur];
   pd_acc dd[2];
@@ -281,7 +292,9 @@ int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
     pd_acc_add(&dd[0], sa);
     pd_acc_add(&dd[1], sw);
   }
-  PD_CALL(pd_acc_allreduce(dd, 2, net->comm));
+  int err = pd_acc_allreduce(dd, 2, net->comm);
+  pd_timer_stop(PD_T_RD);
+  PD_CALL(err);
   *rd_a = sqrt(pd_acc_value(&dd[0])) / sqrt(net->a0_norm2);
   *rd_w = sqrt(pd_acc_value(&dd[1])) / sqrt(net->w0_norm2);
   return PD_OK;

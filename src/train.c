@@ -6,6 +6,7 @@
 #include "phasediag/error.h"
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
+#include "phasediag/timer.h"
 
 const char *pd_status_name(int status) {
   switch (status) {
@@ -62,19 +63,23 @@ static double pd_norm(const double *v, int64_t n) {
 int pd_train_lambda_max(pd_net *net, const pd_data *data, double *v,
                         double *work, int iters, double *lambda) {
   const int64_t n = data->n;
+  pd_timer_start(PD_T_LAMBDA);
   double nv = pd_norm(v, n), est = 0;
   if (!(nv > 0) || !isfinite(nv)) { /* restart from a generic vector */
     for (int64_t i = 0; i < n; i++) v[i] = 1.0 + (double)i / (double)n;
     nv = pd_norm(v, n);
   }
   for (int64_t i = 0; i < n; i++) v[i] /= nv;
+  int err = PD_OK;
   for (int it = 0; it < iters; it++) {
-    PD_CALL(pd_net_jjt(net, data, v, work));
+    if ((err = pd_net_jjt(net, data, v, work)) != PD_OK) break;
     for (int64_t i = 0; i < n; i++) work[i] /= (double)n;
     est = pd_norm(work, n); /* |G v| with |v| = 1: at most lambda_max */
     if (!(est > 0) || !isfinite(est)) break;
     for (int64_t i = 0; i < n; i++) v[i] = work[i] / est;
   }
+  pd_timer_stop(PD_T_LAMBDA);
+  PD_CALL(err);
   *lambda = est;
   return PD_OK;
 }
