@@ -1,0 +1,92 @@
+/* The job configuration: an INI file, read and validated on rank 0 with
+ * inih, then broadcast.  Every error names the file, the line, the section
+ * and key, and what was expected; unknown sections and keys are errors.
+ *
+ *   [data]     source = builtin | hdf5 | idx
+ *              builtin = paper1d | sines | relu_mix   (source = builtin)
+ *              n, d, data_seed                         (sines, relu_mix)
+ *              file = PATH                             (source = hdf5: /x, /y)
+ *              images, labels = PATH                   (source = idx)
+ *              n                                       (idx: first n samples)
+ *   [grid]     gamma, gamma_prime = comma list or start:stop:step
+ *              widths = comma list (integers >= 2; 1e4 accepted)
+ *              seeds = comma list (integers >= 0)
+ *              schemes = comma list of ntk, mean_field, xavier, lecun, he
+ *   [model]    asi = true|false, base_scale = C
+ *   [train]    tol, max_steps, lr_cap, lr_grow, lr_shrink, lambda_every,
+ *              power_iters, max_rejects, history_points
+ *   [classify] band
+ *   [features] cap (neurons kept per snapshot), cos_threshold
+ *   [run]      group_size (0 = automatic)
+ *   [output]   file, overwrite = true|false
+ *
+ * The struct is plain data (fixed arrays) so it can be broadcast as bytes. */
+#ifndef PHASEDIAG_CONFIG_H
+#define PHASEDIAG_CONFIG_H
+
+#include <mpi.h>
+#include <stdint.h>
+
+#include "phasediag/scheme.h"
+#include "phasediag/train.h"
+
+#define PD_CONFIG_MAX_LIST 1024 /* entries of a grid list */
+#define PD_CONFIG_MAX_PATH 1024
+
+typedef enum {
+  PD_DATA_BUILTIN = 0,
+  PD_DATA_HDF5 = 1,
+  PD_DATA_IDX = 2
+} pd_data_source;
+
+typedef struct {
+  char path[PD_CONFIG_MAX_PATH]; /* the file the config came from */
+  /* [data] */
+  int source;              /* pd_data_source */
+  char builtin[32];        /* paper1d (default), sines, relu_mix */
+  int64_t n;               /* samples (synthetic, idx); 0 = default */
+  int d;                   /* input dimension (synthetic); 0 = default */
+  uint64_t data_seed;      /* synthetic data (default 1) */
+  char data_file[PD_CONFIG_MAX_PATH]; /* hdf5 */
+  char images[PD_CONFIG_MAX_PATH];    /* idx */
+  char labels[PD_CONFIG_MAX_PATH];    /* idx */
+  /* [grid] */
+  int ngamma, ngamma_prime, nwidths, nseeds, nschemes;
+  double gamma[PD_CONFIG_MAX_LIST], gamma_prime[PD_CONFIG_MAX_LIST];
+  int64_t widths[PD_CONFIG_MAX_LIST];
+  uint64_t seeds[PD_CONFIG_MAX_LIST];
+  int schemes[PD_SCHEME_COUNT]; /* pd_scheme_kind */
+  /* [model] */
+  int asi;           /* default true */
+  double base_scale; /* default 1 */
+  /* [train] */
+  pd_train_options train;
+  /* [classify] */
+  double band; /* default 0.1 */
+  /* [features] */
+  int feature_cap;      /* default 256 */
+  double cos_threshold; /* default 0.99 */
+  /* [run] */
+  int group_size; /* 0 = automatic */
+  /* [output] */
+  char output[PD_CONFIG_MAX_PATH]; /* default phasediag.h5 */
+  int overwrite;                   /* default false */
+} pd_config;
+
+/* Defaults for every key. */
+void pd_config_defaults(pd_config *cfg);
+
+/* Local: parse INI text (named path in messages) into cfg (defaults first).
+ * PD_ERR_CONFIG with a message "path:line: [section] key: expected ..., got
+ * '...'" for the first error found.  Also validates cross-key constraints
+ * (a grid needs widths; odd widths with asi; ...). */
+int pd_config_parse(const char *path, const char *text, pd_config *cfg);
+
+/* Collective on comm: rank 0 reads the file and parses it; the config and
+ * the file text are broadcast.  On success *text is a malloc'd copy of the
+ * file (free with pd_free) on every rank.  An error is returned on every
+ * rank, with rank 0's message. */
+int pd_config_load(MPI_Comm comm, const char *path, pd_config *cfg,
+                   char **text);
+
+#endif
