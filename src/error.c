@@ -66,9 +66,7 @@ int pd_error_mpi(int mpierr, const char *file, int line, const char *func,
   return pd_error_raise(PD_ERR_MPI, file, line, func, "%s failed: %s", expr, s);
 }
 
-const char *pd_error_message(void) {
-  return pd_trace;
-}
+const char *pd_error_message(void) { return pd_trace; }
 
 void pd_error_clear(void) {
   pd_trace[0] = '\0';

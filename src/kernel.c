@@ -270,9 +270,7 @@ static const pd_chunk_ops *pd_ops(int d) {
   return &pd_ops_generic;
 }
 
-const char *pd_kernel_name(int d) {
-  return pd_ops(d)->name;
-}
+const char *pd_kernel_name(int d) { return pd_ops(d)->name; }
 
 /* ---- shard loops -------------------------------------------------------- */
 
@@ -304,23 +302,48 @@ void pd_kernel_output(const pd_shard *sh, const pd_data *data, double *P,
       ops->output(sh->a, sh->w, sh->stride, k, data->x, n, data->d, P));
 }
 
+/* Lane partial sums of |a|^2, |w|^2, |da|^2, |dw|^2 over one chunk. */
+static inline void pd_chunk_norms(const pd_shard *sh, int64_t k, int d,
+                                  double (*q)[PD_LANES]) {
+  const int64_t s = sh->stride;
+  for (int l = 0; l < PD_LANES; l++) {
+    double a = sh->a[k + l], da = sh->an[k + l] - a;
+    q[0][l] = fma(a, a, q[0][l]);
+    q[2][l] = fma(da, da, q[2][l]);
+  }
+  for (int j = 0; j <= d; j++)
+    for (int l = 0; l < PD_LANES; l++) {
+      double w = sh->w[j * s + k + l], dw = sh->wn[j * s + k + l] - w;
+      q[1][l] = fma(w, w, q[1][l]);
+      q[3][l] = fma(dw, dw, q[3][l]);
+    }
+}
+
 PD_CLONES void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
                                  const double *c, double lr, double *tmp,
-                                 double *P, pd_acc *acc) {
+                                 double *P, pd_acc *acc, pd_acc *norms) {
   const pd_chunk_ops *ops = pd_ops(data->d);
   const int64_t n = data->n, s = sh->stride;
   const int d = data->d;
   double *ga = tmp, *gw = tmp + PD_LANES;
-  PD_FOR_CHUNKS(sh->mloc, k, {
-    ops->grad(sh->a, sh->w, s, k, data->x, c, n, d, ga, gw);
-    for (int l = 0; l < PD_LANES; l++)
-      sh->an[k + l] = fma(-lr, ga[l], sh->a[k + l]);
-    for (int j = 0; j <= d; j++)
+  double q[4][PD_LANES];
+  for (int64_t b = 0; b < sh->mloc; b += PD_NET_BLOCK) {
+    int64_t e = b + PD_NET_BLOCK < sh->mloc ? b + PD_NET_BLOCK : sh->mloc;
+    memset(q, 0, sizeof q);
+    for (int64_t k = b; k < e; k += PD_LANES) {
+      ops->grad(sh->a, sh->w, s, k, data->x, c, n, d, ga, gw);
       for (int l = 0; l < PD_LANES; l++)
-        sh->wn[j * s + k + l] =
-            fma(-lr, gw[j * PD_LANES + l], sh->w[j * s + k + l]);
-    ops->output(sh->an, sh->wn, s, k, data->x, n, d, P);
-  });
+        sh->an[k + l] = fma(-lr, ga[l], sh->a[k + l]);
+      for (int j = 0; j <= d; j++)
+        for (int l = 0; l < PD_LANES; l++)
+          sh->wn[j * s + k + l] =
+              fma(-lr, gw[j * PD_LANES + l], sh->w[j * s + k + l]);
+      pd_chunk_norms(sh, k, d, q);
+      ops->output(sh->an, sh->wn, s, k, data->x, n, d, P);
+    }
+    pd_block_flush(P, n, acc);
+    for (int i = 0; i < 4; i++) pd_block_flush(q[i], 1, &norms[i]);
+  }
 }
 
 PD_CLONES void pd_kernel_jjt(const pd_shard *sh, const pd_data *data,

@@ -5,12 +5,8 @@
 
 static pd_log_level pd_level = PD_LOG_INFO;
 
-void pd_log_set_level(pd_log_level level) {
-  pd_level = level;
-}
-pd_log_level pd_log_get_level(void) {
-  return pd_level;
-}
+void pd_log_set_level(pd_log_level level) { pd_level = level; }
+pd_log_level pd_log_get_level(void) { return pd_level; }
 
 void pd_log(MPI_Comm comm, pd_log_level level, const char *fmt, ...) {
   int rank = 0;

@@ -1,250 +1,305 @@
-/* phasediag command-line front end.
+/* phasediag command-line front end: the phase-diagram scan.
  *
- * Until the configuration-driven scan lands this runs the training demo: one
- * point of the phase diagram (a named scheme or (gamma, gamma')) on the
- * paper's 1-D data at several widths, then the slope of log RD against log m
- * and the regime it implies beside the theorem's. */
-#include <errno.h>
+ *   mpirun -np P phasediag [options] JOB.ini
+ *
+ * config (rank 0 reads, all get it) -> data -> plan -> scheduled training
+ * on groups of ranks -> classification on rank 0 -> one HDF5 file. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasediag/classify.h"
+#include "phasediag/config.h"
+#include "phasediag/dataset.h"
 #include "phasediag/error.h"
-#include "phasediag/fit.h"
 #include "phasediag/log.h"
-#include "phasediag/net.h"
-#include "phasediag/scheme.h"
+#include "phasediag/mem.h"
+#include "phasediag/output.h"
+#include "phasediag/plan.h"
+#include "phasediag/sched.h"
+#include "phasediag/task.h"
+#include "phasediag/timer.h"
 #include "phasediag/train.h"
 #include "phasediag/version.h"
-
-#define PD_MAX_WIDTHS 32
-
-typedef struct {
-  pd_scheme_kind scheme;
-  double gamma, gamma_prime, base, band;
-  int64_t widths[PD_MAX_WIDTHS];
-  int nwidths;
-  uint64_t seed;
-  int asi, quiet;
-  pd_train_options train;
-} pd_demo;
 
 static void usage(FILE *out) {
   fprintf(
       out,
-      "usage: mpirun -np P phasediag [options]\n"
+      "usage: mpirun -np P phasediag [options] JOB.ini\n"
       "\n"
-      "Train wide two-layer ReLU networks, f(x) = (1/alpha) sum_k a_k "
-      "relu(w_k.(x,1)),\n"
-      "on the 1-D data of Luo et al. (x = -1/2, -1/6, 1/6, 1/2; y = x^2) at "
-      "several\n"
-      "widths, neurons sharded over the P ranks, and classify the regime from "
-      "the\n"
-      "slope of log RD(t*) against log m (RD = relative change of input "
-      "weights).\n"
+      "Scan the phase diagram of wide two-layer ReLU networks\n"
+      "  f(x) = (1/alpha) sum_k a_k relu(w_k . (x, 1)),  a ~ N(0, beta1^2), w "
+      "~ N(0, beta2^2)\n"
+      "over the grid points (gamma, gamma') and named schemes of JOB.ini: "
+      "train every\n"
+      "width and seed (neurons sharded over the ranks of a group, groups fed "
+      "tasks\n"
+      "dynamically), measure RD = |theta_w(t*) - theta_w(0)| / |theta_w(0)|, "
+      "fit the\n"
+      "slope of log RD against log m per point and classify it as linear, "
+      "critical\n"
+      "or condensed next to Theorems 1 and 2.  Results go to one HDF5 file.\n"
       "\n"
-      "  --scheme NAME        ntk, mean_field, xavier, lecun or he\n"
-      "  --gamma G            grid coordinate gamma (default 1.75 if no "
-      "scheme)\n"
-      "  --gamma-prime GP     grid coordinate gamma' (default 0)\n"
-      "  --base-scale C       beta2 of a grid point (default 1)\n"
-      "  --widths M1,M2,...   widths (default 100,1000,10000)\n"
-      "  --seed S             RNG seed (default 1)\n"
-      "  --no-asi             plain init instead of antisymmetric pairs\n"
-      "  --tol T              stop when the loss is below T (default 1e-6)\n"
-      "  --max-steps N        step budget per run (default 1000000)\n"
-      "  --band B             |slope| below B is critical (default 0.1)\n"
-      "  --quiet              print only the result table\n"
+      "options:\n"
+      "  --check          validate JOB.ini, print the plan with memory and "
+      "work\n"
+      "                   estimates, run nothing\n"
+      "  --output FILE    write FILE instead of [output] file\n"
+      "  --overwrite      replace an existing output file\n"
+      "  --group-size G   ranks per training group (default: [run] group_size, "
+      "or\n"
+      "                   automatic: one rank per 2^18 neurons of the widest "
+      "net)\n"
+      "  --quiet          no progress lines (errors and the final table only)\n"
       "  --version, --help\n"
       "\n"
       "The step size is automatic (capped by 1/lambda_max of the Gram matrix, "
       "grown\n"
       "while accepted, halved when the loss rises): there is no learning "
       "rate.\n"
-      "Exit status: 0 success, 2 bad arguments, 1 other failure.\n");
+      "Job file keys: see the README or include/phasediag/config.h.\n"
+      "Exit status: 0 success; 2 bad input (arguments, job file, data, "
+      "refused\n"
+      "output file; nothing is written); 1 failure while running.\n");
 }
 
-static int parse_double(const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  return errno == 0 && end != s && *end == '\0' && isfinite(*v);
-}
+typedef struct {
+  const char *job, *output;
+  int check, quiet, overwrite, group_size;
+} pd_args;
 
-static int parse_widths(const char *s, pd_demo *o) {
-  o->nwidths = 0;
-  const char *p = s;
-  while (*p) {
-    char *end;
-    errno = 0;
-    double v = strtod(p, &end); /* accepts 1e4 */
-    if (errno || end == p || v < 2 || v > 9.2e18 || v != floor(v)) return 0;
-    if (o->nwidths == PD_MAX_WIDTHS) return 0;
-    o->widths[o->nwidths++] = (int64_t)v;
-    p = end;
-    if (*p == ',')
-      p++;
-    else if (*p)
-      return 0;
-  }
-  return o->nwidths > 0;
-}
-
-static int is_value_option(const char *a) {
-  static const char *const names[] = {
-      "--scheme", "--gamma",     "--gamma-prime", "--base-scale", "--band",
-      "--tol",    "--max-steps", "--seed",        "--widths"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-    if (!strcmp(a, names[i])) return 1;
-  return 0;
-}
-
-/* 0 ok, 1 exit 0 (help/version), 2 usage error */
-static int parse_args(int argc, char **argv, pd_demo *o, int rank) {
-  *o = (pd_demo){.scheme = PD_SCHEME_GRID,
-                 .gamma = 1.75,
-                 .base = 1.0,
-                 .band = 0.1,
-                 .seed = 1,
-                 .asi = 1,
-                 .widths = {100, 1000, 10000},
-                 .nwidths = 3};
-  pd_train_options_default(&o->train);
+/* 0 ok, 1 done (help/version), 2 usage error */
+static int parse_args(int argc, char **argv, pd_args *a, int rank) {
+  *a = (pd_args){.group_size = -1};
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-    int ok = 1, takes = 1;
-    double v = 0;
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    const char *s = argv[i];
+    if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
       if (rank == 0) usage(stdout);
       return 1;
-    } else if (!strcmp(a, "--version")) {
+    } else if (!strcmp(s, "--version")) {
       if (rank == 0) printf("phasediag %s (%s)\n", PD_VERSION, PD_GIT_COMMIT);
       return 1;
-    } else if (!strcmp(a, "--no-asi")) {
-      o->asi = 0, takes = 0;
-    } else if (!strcmp(a, "--quiet")) {
-      o->quiet = 1, takes = 0;
-    } else if (!is_value_option(a)) {
+    } else if (!strcmp(s, "--check")) {
+      a->check = 1;
+    } else if (!strcmp(s, "--quiet")) {
+      a->quiet = 1;
+    } else if (!strcmp(s, "--overwrite")) {
+      a->overwrite = 1;
+    } else if (!strcmp(s, "--output") || !strcmp(s, "--group-size")) {
+      if (i + 1 >= argc) {
+        if (rank == 0) fprintf(stderr, "phasediag: %s needs a value\n", s);
+        return 2;
+      }
+      const char *v = argv[++i];
+      if (!strcmp(s, "--output")) {
+        a->output = v;
+      } else {
+        char *end;
+        long g = strtol(v, &end, 10);
+        if (*v == '\0' || *end || g < 1 || g > 1 << 24) {
+          if (rank == 0)
+            fprintf(stderr,
+                    "phasediag: --group-size: expected a positive integer, "
+                    "got '%s'\n",
+                    v);
+          return 2;
+        }
+        a->group_size = (int)g;
+      }
+    } else if (s[0] == '-') {
       if (rank == 0)
-        fprintf(stderr, "phasediag: unknown option '%s' (see --help)\n", a);
+        fprintf(stderr, "phasediag: unknown option '%s' (see --help)\n", s);
       return 2;
-    } else if (!val) {
-      ok = 0;
-    } else if (!strcmp(a, "--scheme")) {
-      ok = pd_scheme_from_name(val, &o->scheme) == PD_OK;
-      pd_error_clear();
-    } else if (!strcmp(a, "--gamma")) {
-      ok = parse_double(val, &o->gamma);
-    } else if (!strcmp(a, "--gamma-prime")) {
-      ok = parse_double(val, &o->gamma_prime);
-    } else if (!strcmp(a, "--base-scale")) {
-      ok = parse_double(val, &o->base) && o->base > 0;
-    } else if (!strcmp(a, "--band")) {
-      ok = parse_double(val, &o->band) && o->band >= 0;
-    } else if (!strcmp(a, "--tol")) {
-      ok = parse_double(val, &o->train.tol) && o->train.tol > 0;
-    } else if (!strcmp(a, "--max-steps")) {
-      ok = parse_double(val, &v) && v >= 0 && v == floor(v) && v < 9e18;
-      o->train.max_steps = (int64_t)v;
-    } else if (!strcmp(a, "--seed")) {
-      ok = parse_double(val, &v) && v >= 0 && v == floor(v) && v < 1.8e19;
-      o->seed = (uint64_t)v;
-    } else if (!strcmp(a, "--widths")) {
-      ok = parse_widths(val, o);
-    }
-    if (!ok) {
+    } else if (a->job) {
       if (rank == 0)
-        fprintf(stderr, "phasediag: option %s: bad or missing value '%s'\n", a,
-                val ? val : "");
+        fprintf(stderr, "phasediag: one job file expected, got '%s' and '%s'\n",
+                a->job, s);
       return 2;
+    } else {
+      a->job = s;
     }
-    i += takes;
   }
-  for (int k = 0; k < o->nwidths; k++)
-    if (o->asi && o->widths[k] % 2) {
-      if (rank == 0)
-        fprintf(stderr,
-                "phasediag: --widths: %lld is odd; antisymmetric "
-                "init pairs neurons (use an even width or --no-asi)\n",
-                (long long)o->widths[k]);
-      return 2;
-    }
+  if (!a->job) {
+    if (rank == 0)
+      fprintf(stderr,
+              "phasediag: no job file given (try jobs/grid.ini; see "
+              "--help)\n");
+    return 2;
+  }
   return 0;
 }
 
-static int run_demo(MPI_Comm comm, const pd_demo *o) {
+typedef struct {
+  const pd_plan *plan;
+  int64_t done;
+  double work_done, work_total, t0;
+  int quiet;
+} pd_progress;
+
+static void fmt_time(double s, char *out, size_t n) {
+  long t = (long)(s + 0.5);
+  if (t >= 3600)
+    snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else
+    snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void on_done(int64_t t, const double *rec, void *ctx) {
+  pd_progress *pr = ctx;
+  int p, w, s;
+  pd_plan_task(pr->plan, t, &p, &w, &s);
+  pr->done++;
+  pr->work_done += (double)pr->plan->widths[w];
+  if (pr->quiet) return;
+  double el = MPI_Wtime() - pr->t0;
+  double eta = pr->work_done > 0
+                   ? el * (pr->work_total - pr->work_done) / pr->work_done
+                   : 0;
+  char e1[32], e2[32];
+  fmt_time(el, e1, sizeof e1);
+  fmt_time(eta, e2, sizeof e2);
+  const pd_point *pt = &pr->plan->points[p];
+  fprintf(stderr,
+          "[%*lld/%lld] (%.4g, %.4g)%s%s m=%lld seed %llu: %s, %.0f steps, "
+          "loss %.2e, rd_w %.4g, %.2fs | elapsed %s, ETA %s\n",
+          (int)log10((double)pr->plan->ntasks) + 1, (long long)pr->done,
+          (long long)pr->plan->ntasks, pt->gamma, pt->gamma_prime,
+          pt->label[0] ? " " : "", pt->label, (long long)pr->plan->widths[w],
+          (unsigned long long)pr->plan->seeds[s],
+          pd_status_name((int)rec[PD_R_STATUS]), rec[PD_R_STEPS],
+          rec[PD_R_LOSS], rec[PD_R_RDW], rec[PD_R_SECONDS], e1, e2);
+  fflush(stderr);
+}
+
+static void print_plan(const pd_plan *plan, const pd_config *cfg, int size,
+                       int g) {
+  printf("job %s: %d points x %d widths x %d seeds = %lld tasks\n", cfg->path,
+         plan->P, plan->W, plan->S, (long long)plan->ntasks);
+  printf("data: n = %lld samples, d = %d\n", (long long)plan->n, plan->d);
+  printf("points:");
+  for (int p = 0; p < plan->P; p++)
+    printf("%s(%.4g, %.4g)%s%s", p % 6 ? " " : "\n  ", plan->points[p].gamma,
+           plan->points[p].gamma_prime, plan->points[p].label[0] ? " " : "",
+           plan->points[p].label);
+  printf("\nwidths:");
+  for (int w = 0; w < plan->W; w++) printf(" %lld", (long long)plan->widths[w]);
+  printf("\nseeds:");
+  for (int s = 0; s < plan->S; s++)
+    printf(" %llu", (unsigned long long)plan->seeds[s]);
+  printf("\nranks: %d in %d group%s of %d\n", size, size / g,
+         size / g > 1 ? "s" : "", g);
+  printf(
+      "memory: %.3g MiB of parameters per rank at most (%.0f bytes per "
+      "neuron)\n",
+      pd_plan_max_bytes(plan, g) / 1048576.0, pd_net_bytes_per_neuron(plan->d));
+  printf(
+      "work: %.3g neuron-sample updates per step over all tasks; at most "
+      "%lld steps per task\n",
+      pd_plan_work_per_step(plan), (long long)cfg->train.max_steps);
+  printf("output: %s\n", cfg->output);
+}
+
+/* Everything after argument parsing; returns the exit status. */
+static int run(MPI_Comm world, const pd_args *args) {
   int rank, size;
-  MPI_Comm_rank(comm, &rank);
-  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  pd_config *cfg = NULL;
+  char *text = NULL;
   pd_data *data = NULL;
-  PD_CALL(pd_data_paper1d(&data));
-  double g = o->gamma, gp = o->gamma_prime;
-  if (o->scheme != PD_SCHEME_GRID)
-    PD_CALL(pd_scheme_coordinates(o->scheme, data->d, &g, &gp));
-  pd_log(comm, PD_LOG_INFO,
-         "phasediag %s: %s (gamma, gamma') = (%g, %g), paper1d data, %d rank%s",
-         PD_VERSION,
-         o->scheme == PD_SCHEME_GRID ? "grid point" : pd_scheme_name(o->scheme),
-         g, gp, size, size > 1 ? "s" : "");
-  if (rank == 0)
-    printf("%10s %10s %10s %12s %12s %12s %10s %9s\n", "width", "status",
-           "steps", "t_star", "loss", "rd_w", "rd_a", "seconds");
-  double lx[PD_MAX_WIDTHS], ly[PD_MAX_WIDTHS];
-  for (int k = 0; k < o->nwidths; k++) {
-    pd_net_config cfg = {.d = data->d,
-                         .m = o->widths[k],
-                         .asi = o->asi,
-                         .seed = o->seed,
-                         .task = (uint64_t)k};
-    double m = (double)o->widths[k];
-    if (o->scheme == PD_SCHEME_GRID)
-      PD_CALL(
-          pd_scales_grid(o->gamma, o->gamma_prime, m, o->base, &cfg.scales));
-    else
-      PD_CALL(pd_scales_scheme(o->scheme, m, data->d, &cfg.scales));
-    pd_net *net = NULL;
-    PD_CALL(pd_net_create(comm, &cfg, &net));
-    pd_train_options topt = o->train;
-    topt.progress_seconds = o->quiet ? 0 : 10;
-    pd_train_result res;
-    PD_CALL(pd_train(net, data, &topt, &res));
-    if (rank == 0)
-      printf("%10lld %10s %10lld %12.5g %12.4e %12.5g %10.4g %9.2f\n",
-             (long long)cfg.m, pd_status_name(res.status), (long long)res.steps,
-             res.t_star, res.loss, res.rd_w, res.rd_a, res.seconds);
+  pd_plan *plan = NULL;
+  double *results = NULL;
+  pd_phase *phase = NULL;
+  int status = 2, err;
+
+  err = pd_calloc(1, sizeof *cfg, &cfg);
+  if (err) goto fail;
+  err = pd_config_load(world, args->job, cfg, &text);
+  if (err) goto fail;
+  if (args->output)
+    snprintf(cfg->output, sizeof cfg->output, "%s", args->output);
+  if (args->overwrite) cfg->overwrite = 1;
+  if (args->group_size > 0) cfg->group_size = args->group_size;
+  err = pd_dataset_load(world, cfg, &data);
+  if (err) goto fail;
+  err = pd_plan_create(cfg, data->n, data->d, &plan);
+  if (err) goto fail;
+  const int g = pd_sched_group_size(plan, size, cfg->group_size);
+  if (args->check) {
+    if (rank == 0) print_plan(plan, cfg, size, g);
+    status = 0;
+    goto done;
+  }
+  err = pd_output_check(world, cfg->output, cfg->overwrite);
+  if (err) goto fail;
+
+  status = 1; /* from here on a failure is not the input's fault */
+  const int64_t len = pd_task_record_len(cfg);
+  err = rank == 0
+            ? pd_calloc((size_t)(plan->ntasks * len), sizeof(double), &results)
+            : PD_OK;
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (err) goto fail;
+  pd_log(world, PD_LOG_INFO,
+         "phasediag %s: %d points x %d widths x %d seeds = %lld tasks on %d "
+         "rank%s (%d group%s of %d)",
+         PD_VERSION, plan->P, plan->W, plan->S, (long long)plan->ntasks, size,
+         size > 1 ? "s" : "", size / g, size / g > 1 ? "s" : "", g);
+  pd_progress pr = {
+      .plan = plan, .t0 = MPI_Wtime(), .quiet = args->quiet, .work_total = 0};
+  for (int64_t t = 0; t < plan->ntasks; t++) {
+    int p, w, s;
+    pd_plan_task(plan, t, &p, &w, &s);
+    pr.work_total += (double)plan->widths[w];
+  }
+  double t0 = MPI_Wtime();
+  err = pd_sched_run(world, plan, cfg, data, g, results, on_done, &pr);
+  if (err) goto fail;
+  if (rank == 0) {
+    err = pd_classify(plan, cfg, results, &phase);
+    if (!err) pd_phase_print(stdout, plan, phase);
     fflush(stdout);
-    lx[k] = log(m);
-    ly[k] = res.status == PD_STATUS_CONVERGED ? log(res.rd_w) : NAN;
-    pd_train_result_free(&res);
-    PD_CALL(pd_net_destroy(&net));
   }
-  double slope, se;
-  if (pd_fit_slope(lx, ly, o->nwidths, &slope, &se) == PD_OK) {
-    if (rank == 0)
-      printf("slope d log RD / d log m = %.3f +- %.3f: %s (theory: %s)\n",
-             slope, se, pd_regime_name(pd_fit_regime(slope, o->band)),
-             pd_regime_name(pd_theory_regime(g, gp)));
-  } else if (rank == 0) {
-    printf("slope undetermined: %s\n", pd_error_message());
-  }
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (err) goto fail;
+  pd_provenance prov = {.config_text = text,
+                        .mpi_ranks = size,
+                        .group_size = g,
+                        .wall_seconds = MPI_Wtime() - t0};
+  err = pd_output_write(world, cfg->output, plan, cfg, results, phase, &prov);
+  if (err) goto fail;
+  pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
+         MPI_Wtime() - t0);
+  if (!args->quiet) pd_timer_report(world, stderr);
+  status = 0;
+  goto done;
+fail:
+  /* rank 0 speaks for all; other ranks add their own cause if it is theirs */
+  if (rank == 0 || (err != PD_ERR_PEER && err != PD_OK && status == 1))
+    fprintf(stderr, "phasediag: error: %s\n", pd_error_message());
+done:
+  pd_phase_destroy(&phase);
+  pd_free(&results);
+  pd_plan_destroy(&plan);
   pd_data_destroy(&data);
-  return PD_OK;
+  pd_free(&text);
+  pd_free(&cfg);
+  return status;
 }
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  pd_demo opt;
-  int rc = parse_args(argc, argv, &opt, rank);
-  if (rc != 0) {
-    MPI_Finalize();
-    return rc == 1 ? 0 : 2;
+  pd_args args;
+  int rc = parse_args(argc, argv, &args, rank);
+  if (rc == 0) {
+    if (args.quiet) pd_log_set_level(PD_LOG_WARN);
+    rc = run(MPI_COMM_WORLD, &args);
+  } else {
+    rc = rc == 1 ? 0 : 2;
   }
-  if (opt.quiet) pd_log_set_level(PD_LOG_WARN);
-  int err = run_demo(MPI_COMM_WORLD, &opt);
-  if (err != PD_OK) pd_error_abort(MPI_COMM_WORLD, err);
   MPI_Finalize();
-  return 0;
+  return rc;
 }

@@ -7,9 +7,7 @@
 
 static long pd_fail_countdown;
 
-void pd_mem_fail_after(long n) {
-  pd_fail_countdown = n;
-}
+void pd_mem_fail_after(long n) { pd_fail_countdown = n; }
 
 int pd_calloc(size_t count, size_t size, void *pptr) {
   void **out = (void **)pptr;

@@ -20,13 +20,12 @@ struct pd_net {
   pd_acc *acc;               /* n accumulators for sums over neurons */
   double *cs;                /* n scaled sample coefficients */
   double *P;                 /* n x PD_LANES lane partials of a block */
+  double step_norms[4]; /* of the last descend: |a|^2 |w|^2 |da|^2 |dw|^2 */
   int64_t acc_n;
   double *tmp; /* chunk gradient scratch: 2 (d + 2) PD_LANES */
 };
 
-double pd_net_bytes_per_neuron(int d) {
-  return 2.0 * (d + 2) * sizeof(double);
-}
+double pd_net_bytes_per_neuron(int d) { return 2.0 * (d + 2) * sizeof(double); }
 
 /* ---- partition ---------------------------------------------------------- */
 
@@ -163,12 +162,8 @@ int pd_net_destroy(pd_net **pnet) {
   return PD_OK;
 }
 
-const pd_net_config *pd_net_get_config(const pd_net *net) {
-  return &net->cfg;
-}
-MPI_Comm pd_net_comm(const pd_net *net) {
-  return net->comm;
-}
+const pd_net_config *pd_net_get_config(const pd_net *net) { return &net->cfg; }
+MPI_Comm pd_net_comm(const pd_net *net) { return net->comm; }
 
 pd_net_view pd_net_get_view(pd_net *net) {
   return (pd_net_view){net->k0, net->mloc, net->stride, net->a[net->cur],
@@ -183,7 +178,8 @@ pd_net_view pd_net_get_view(pd_net *net) {
 static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
   if (net->acc_n < n) {
     pd_net_workspace_free(net);
-    int err = pd_calloc((size_t)n, sizeof(pd_acc), &net->acc);
+    /* n sums over neurons and 4 norms of a descent step */
+    int err = pd_calloc((size_t)n + 4, sizeof(pd_acc), &net->acc);
     if (err == PD_OK) err = pd_calloc((size_t)n, sizeof(double), &net->cs);
     if (err == PD_OK)
       err = pd_calloc((size_t)n * PD_LANES, sizeof(double), &net->P);
@@ -194,7 +190,7 @@ static int pd_net_workspace(pd_net *net, int64_t n, const double *c) {
     }
     net->acc_n = n;
   }
-  pd_acc_zero(net->acc, (size_t)n);
+  pd_acc_zero(net->acc, (size_t)n + 4);
   if (c)
     for (int64_t i = 0; i < n; i++) net->cs[i] = c[i] / net->cfg.scales.alpha;
   return PD_OK;
@@ -215,14 +211,15 @@ static pd_shard pd_net_shard(const pd_net *net) {
                     net->w[nx],       net->stride,      net->mloc};
 }
 
-/* Reduce the n accumulators and write value / alpha to out. */
+/* Reduce the first n accumulators; write value / alpha to out if given. */
 static int pd_net_finish_sum(pd_net *net, int64_t n, double *out) {
   pd_timer_start(PD_T_REDUCE);
   int err = pd_acc_allreduce(net->acc, (size_t)n, net->comm);
   pd_timer_stop(PD_T_REDUCE);
   PD_CALL(err);
-  for (int64_t i = 0; i < n; i++)
-    out[i] = pd_acc_value(&net->acc[i]) / net->cfg.scales.alpha;
+  if (out)
+    for (int64_t i = 0; i < n; i++)
+      out[i] = pd_acc_value(&net->acc[i]) / net->cfg.scales.alpha;
   return PD_OK;
 }
 
@@ -251,14 +248,23 @@ int pd_net_descend(pd_net *net, const pd_data *data, const double *c, double lr,
   PD_CALL(pd_net_workspace(net, data->n, c));
   pd_shard sh = pd_net_shard(net);
   pd_timer_start(PD_T_KERNEL);
-  pd_kernel_descend(&sh, data, net->cs, lr, net->tmp, net->P, net->acc);
+  pd_kernel_descend(&sh, data, net->cs, lr, net->tmp, net->P, net->acc,
+                    net->acc + data->n);
   pd_timer_stop(PD_T_KERNEL);
   net->cur = 1 - net->cur;
-  return pd_net_finish_sum(net, data->n, f);
+  /* the outputs and the step norms in one reduction */
+  PD_CALL(pd_net_finish_sum(net, data->n + 4, NULL));
+  for (int64_t i = 0; i < data->n; i++)
+    f[i] = pd_acc_value(&net->acc[i]) / net->cfg.scales.alpha;
+  for (int i = 0; i < 4; i++)
+    net->step_norms[i] = pd_acc_value(&net->acc[data->n + i]);
+  return PD_OK;
 }
 
-void pd_net_undo(pd_net *net) {
-  net->cur = 1 - net->cur;
+void pd_net_undo(pd_net *net) { net->cur = 1 - net->cur; }
+
+void pd_net_step_norms(const pd_net *net, double norms[4]) {
+  for (int i = 0; i < 4; i++) norms[i] = net->step_norms[i];
 }
 
 int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
@@ -297,6 +303,33 @@ int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
   PD_CALL(err);
   *rd_a = sqrt(pd_acc_value(&dd[0])) / sqrt(net->a0_norm2);
   *rd_w = sqrt(pd_acc_value(&dd[1])) / sqrt(net->w0_norm2);
+  return PD_OK;
+}
+
+int pd_net_sample(pd_net *net, int64_t count, double *a, double *w) {
+  const int64_t m = net->cfg.m;
+  const int d1 = net->cfg.d + 1;
+  PD_CHECK(count >= 0 && count <= m, PD_ERR_ARG,
+           "sample of %lld neurons from a width of %lld", (long long)count,
+           (long long)m);
+  PD_CHECK((uint64_t)count * (uint64_t)(d1 + 1) <= (uint64_t)INT32_MAX,
+           PD_ERR_ARG, "sample of %lld neurons is too large", (long long)count);
+  const double *ca = net->a[net->cur], *cw = net->w[net->cur];
+  memset(a, 0, sizeof(double) * (size_t)count);
+  memset(w, 0, sizeof(double) * (size_t)count * (size_t)d1);
+  for (int64_t i = 0; i < count; i++) {
+    /* floor(i m / count) without overflow for any realistic m */
+    int64_t k = (int64_t)((long double)i * (long double)m / (long double)count);
+    if (k < net->k0 || k >= net->k0 + net->mloc) continue;
+    a[i] = ca[k - net->k0];
+    for (int j = 0; j < d1; j++)
+      w[i * d1 + j] = cw[j * net->stride + k - net->k0];
+  }
+  /* one rank owns each entry, the others hold 0: the sum is exact */
+  PD_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, a, (int)count, MPI_DOUBLE, MPI_SUM,
+                            net->comm));
+  PD_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, w, (int)(count * d1), MPI_DOUBLE,
+                            MPI_SUM, net->comm));
   return PD_OK;
 }
 

@@ -11,9 +11,7 @@ enum { PD_ACC_COUNT = PD_ACC_DIGITS, PD_ACC_NONFINITE = PD_ACC_DIGITS + 1 };
 /* renormalize before any digit could overflow: each add moves < 2^32 */
 #define PD_ACC_MAX_PENDING (INT64_C(1) << 30)
 
-void pd_acc_zero(pd_acc *a, size_t n) {
-  memset(a, 0, n * sizeof *a);
-}
+void pd_acc_zero(pd_acc *a, size_t n) { memset(a, 0, n * sizeof *a); }
 
 void pd_acc_normalize(pd_acc *a) {
   for (int i = 0; i < PD_ACC_DIGITS - 1; i++) {

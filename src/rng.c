@@ -12,9 +12,7 @@ static philox4x64_ctr_t pd_rng_block(uint64_t seed, uint64_t task,
 }
 
 /* 53 random bits to (0, 1): never 0, so log() below is finite */
-static double pd_u01(uint64_t x) {
-  return ((double)(x >> 11) + 0.5) * 0x1p-53;
-}
+static double pd_u01(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1p-53; }
 
 double pd_rng_uniform(uint64_t seed, uint64_t task, uint64_t index,
                       uint64_t param) {

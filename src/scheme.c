@@ -91,6 +91,15 @@ pd_regime pd_theory_regime(double gamma, double gamma_prime) {
   return PD_REGIME_CRITICAL;
 }
 
+double pd_theory_boundary_distance(double gamma, double gamma_prime) {
+  double x = gamma - 1, y = gamma_prime, corner = sqrt(x * x + y * y);
+  /* the ray {(1, t): t <= 0} */
+  double d1 = y <= 0 ? fabs(x) : corner;
+  /* the ray {(1 + t, t): t >= 0} */
+  double d2 = x + y >= 0 ? fabs(x - y) / sqrt(2.0) : corner;
+  return d1 < d2 ? d1 : d2;
+}
+
 const char *pd_regime_name(int regime) {
   switch (regime) {
     case PD_REGIME_LINEAR: return "linear";

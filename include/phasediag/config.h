@@ -42,11 +42,11 @@ typedef enum {
 typedef struct {
   char path[PD_CONFIG_MAX_PATH]; /* the file the config came from */
   /* [data] */
-  int source;              /* pd_data_source */
-  char builtin[32];        /* paper1d (default), sines, relu_mix */
-  int64_t n;               /* samples (synthetic, idx); 0 = default */
-  int d;                   /* input dimension (synthetic); 0 = default */
-  uint64_t data_seed;      /* synthetic data (default 1) */
+  int source;         /* pd_data_source */
+  char builtin[32];   /* paper1d (default), sines, relu_mix */
+  int64_t n;          /* samples (synthetic, idx); 0 = default */
+  int d;              /* input dimension (synthetic); 0 = default */
+  uint64_t data_seed; /* synthetic data (default 1) */
   char data_file[PD_CONFIG_MAX_PATH]; /* hdf5 */
   char images[PD_CONFIG_MAX_PATH];    /* idx */
   char labels[PD_CONFIG_MAX_PATH];    /* idx */

@@ -9,7 +9,11 @@
  *             y = sum_j [sin(pi x_j) + sin(3 pi x_j) / 3] / d
  *   relu_mix  n points uniform in [-1, 1]^d (Philox, data_seed), y = a fixed
  *             mix of 4 ReLUs: y = sum_r c_r relu(u_r . x + b_r) with u_r,
- *             b_r, c_r drawn from Philox with key (data_seed, 1000 + r)
+ *             b_r, c_r drawn from Philox with key (data_seed, 1000 + r):
+ *             u_r = g / |g|, g_j = N(key, counter (j, 0)) (a unit vector);
+ *             b_r = 2 U(key, (0, 1)) - 1 (every kink crosses the cube);
+ *             c_r = N(key, (0, 2))
+ *   (sines, relu_mix: x_ij = 2 U(key (data_seed, 0), counter (i, j)) - 1)
  * hdf5:  datasets /x (n x d, or n for d = 1) and /y (n), float64 or
  *        convertible.
  * idx:   MNIST-format images (magic 2051) and labels (magic 2049), gzip

@@ -41,9 +41,11 @@ typedef struct {
 /* acc[i] += sum_k a_k relu(w_k . x~_i) */
 void pd_kernel_output(const pd_shard *sh, const pd_data *data, double *P,
                       pd_acc *acc);
-/* an, wn = theta - lr J^T c (unscaled J), then acc[i] += output at an, wn */
+/* an, wn = theta - lr J^T c (unscaled J), then acc[i] += output at an, wn;
+ * norms[0..3] += |a|^2, |w|^2, |an - a|^2, |wn - w|^2 */
 void pd_kernel_descend(const pd_shard *sh, const pd_data *data, const double *c,
-                       double lr, double *tmp, double *P, pd_acc *acc);
+                       double lr, double *tmp, double *P, pd_acc *acc,
+                       pd_acc *norms);
 /* acc[i] += (J J^T v)_i (unscaled J) */
 void pd_kernel_jjt(const pd_shard *sh, const pd_data *data, const double *v,
                    double *tmp, double *P, pd_acc *acc);

@@ -77,6 +77,11 @@ int pd_net_descend(pd_net *net, const pd_data *data, const double *c, double lr,
 /* Local: return to the parameters before the last pd_net_descend. */
 void pd_net_undo(pd_net *net);
 
+/* Local: squared norms of the last pd_net_descend (same on every rank):
+ * |a|^2 and |w|^2 before the step, |delta a|^2 and |delta w|^2 of the step
+ * (w: input weights and biases). */
+void pd_net_step_norms(const pd_net *net, double norms[4]);
+
 /* Collective: u = J J^T v, with J the n x P Jacobian of the outputs. */
 int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u);
 
@@ -84,6 +89,11 @@ int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u);
  * rd_w = |theta_w - theta_w(0)| / |theta_w(0)| over all input weights and
  * biases, rd_a likewise for the output weights.  theta(0) is regenerated. */
 int pd_net_rd(pd_net *net, double *rd_w, double *rd_a);
+
+/* Collective: the parameters of `count` neurons spread evenly over the width
+ * (neuron floor(i m / count) for i < count, count <= m), on every rank:
+ * a[i] and w[i * (d + 1) + j].  Independent of the decomposition. */
+int pd_net_sample(pd_net *net, int64_t count, double *a, double *w);
 
 /* Collective: a 64-bit digest of all parameter bits, independent of the
  * decomposition; equal digests mean (with overwhelming probability) equal

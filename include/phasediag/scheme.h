@@ -49,6 +49,10 @@ int pd_scheme_coordinates(pd_scheme_kind kind, int d, double *gamma,
  * critical on the boundary (to within 1e-9). */
 pd_regime pd_theory_regime(double gamma, double gamma_prime);
 
+/* Euclidean distance in the (gamma, gamma') plane to the critical boundary
+ * {gamma = 1, gamma' <= 0} u {gamma' = gamma - 1, gamma >= 1}. */
+double pd_theory_boundary_distance(double gamma, double gamma_prime);
+
 /* "linear", "critical", "condensed", "undetermined". */
 const char *pd_regime_name(int regime);
 

@@ -4,10 +4,13 @@
  * of the Gram matrix G = (1/n) J J^T (matrix-free power iteration, warm
  * started), grows by lr_grow after each accepted step and is multiplied by
  * lr_shrink and retried when the loss would rise.  There is no learning rate
- * to tune.  Flow time t is the sum of accepted steps; t* is the time the loss
- * first drops below tol.  All decisions use replicated, reproducible numbers,
- * so every rank takes the same path and the run is the same at any rank
- * count. */
+ * to tune.  A trust bound keeps each step within max_rel_step of the current
+ * norms of a and of w, so a large step cannot jump off the gradient-flow path
+ * (the cap alone allows that at small initialization, where the residual
+ * term of the Hessian dominates the Gram matrix).  Flow time t is the sum of
+ * accepted steps; t* is the time the loss first drops below tol.  All decisions
+ * use replicated, reproducible numbers, so every rank takes the same path and
+ * the run is the same at any rank count. */
 #ifndef PHASEDIAG_TRAIN_H
 #define PHASEDIAG_TRAIN_H
 
@@ -20,8 +23,13 @@ typedef enum {
   PD_STATUS_NOT_RUN = -1,
   PD_STATUS_CONVERGED = 0, /* loss < tol */
   PD_STATUS_MAX_STEPS = 1, /* step budget spent */
-  PD_STATUS_DIVERGED = 2   /* non-finite loss that halving cannot cure */
+  PD_STATUS_DIVERGED = 2,  /* non-finite loss that halving cannot cure */
+  PD_STATUS_STALLED = 3    /* the step collapsed below PD_STALL_RATIO of the
+                              cap: typically a ReLU kink pinned on a data
+                              point, where every finite step raises the loss */
 } pd_status;
+
+#define PD_STALL_RATIO 1e-10
 
 const char *pd_status_name(int status);
 
@@ -34,8 +42,14 @@ typedef struct {
   int64_t lambda_every;    /* accepted steps between lambda_max updates (10) */
   int power_iters;         /* power iterations per update (3; 30 at start) */
   int max_rejects;         /* consecutive rejections meaning divergence (60) */
+  double max_rel_step;     /* a step moves a and w by at most this fraction
+                              of their norms (0.1): stays near gradient flow */
   int history_points;      /* log-spaced history records at most (64) */
   double progress_seconds; /* INFO progress line interval, 0 = none (0) */
+  /* called once per step on every rank (local, may be NULL): lets a rank
+   * that also schedules work answer its peers while it trains */
+  void (*poll)(void *ctx);
+  void *poll_ctx;
 } pd_train_options;
 
 void pd_train_options_default(pd_train_options *opt);

@@ -1,0 +1,320 @@
+#include "phasediag/output.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phasediag/error.h"
+#include "phasediag/mem.h"
+#include "phasediag/task.h"
+#include "phasediag/timer.h"
+#include "phasediag/version.h"
+
+int pd_output_check(MPI_Comm comm, const char *path, int overwrite) {
+  int rank, err = PD_OK;
+  PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+      snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+      dir[1] = '\0'; /* a file in / */
+    else
+      *slash = '\0';
+    if (access(path, F_OK) == 0 && !overwrite)
+      err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+                           "output file %s exists; set [output] overwrite = "
+                           "true or pass --overwrite to replace it",
+                           path);
+    else if (access(dir, W_OK | X_OK) != 0)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot write the output file %s: directory %s: "
+                           "%s",
+                           path, dir, strerror(errno));
+  }
+  PD_CALL_MPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  if (err != PD_OK && rank != 0)
+    return pd_error_raise(err, __FILE__, __LINE__, __func__,
+                          "rank 0 refused the output file %s", path);
+  return err;
+}
+
+/* ---- collective dataset writer ------------------------------------------ */
+
+typedef struct {
+  hid_t file, xfer;
+  int root; /* this rank writes the data */
+  int err;  /* first HDF5 failure on this rank */
+} pd_h5;
+
+static void pd_h5_fail(pd_h5 *h, const char *what, const char *name) {
+  if (h->err == PD_OK)
+    h->err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                            "HDF5: cannot %s %s", what, name);
+}
+
+/* Create groups on the way, as every rank must. */
+static hid_t pd_h5_group(pd_h5 *h, const char *name) {
+  hid_t g =
+      H5Lexists(h->file, name, H5P_DEFAULT) > 0
+          ? H5Gopen2(h->file, name, H5P_DEFAULT)
+          : H5Gcreate2(h->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) pd_h5_fail(h, "create group", name);
+  return g;
+}
+
+static void pd_h5_write(pd_h5 *h, const char *name, hid_t type, int rank,
+                        const hsize_t *dims, const void *buf) {
+  hid_t fs = H5Screate_simple(rank, dims, NULL);
+  hid_t ds = H5Dcreate2(h->file, name, type, fs, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+  if (fs < 0 || ds < 0) {
+    pd_h5_fail(h, "create dataset", name);
+  } else {
+    hid_t ms = H5Screate_simple(rank, dims, NULL);
+    static const char dummy[16];
+    if (!h->root) {
+      H5Sselect_none(fs);
+      H5Sselect_none(ms);
+      buf = dummy;
+    }
+    if (H5Dwrite(ds, type, ms, fs, h->xfer, buf) < 0)
+      pd_h5_fail(h, "write", name);
+    H5Sclose(ms);
+  }
+  if (ds >= 0) H5Dclose(ds);
+  if (fs >= 0) H5Sclose(fs);
+}
+
+static void pd_h5_attr_str(pd_h5 *h, hid_t obj, const char *name,
+                           const char *value) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, strlen(value) + 1);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, t, value) < 0)
+    pd_h5_fail(h, "write attribute", name);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  H5Tclose(t);
+}
+
+static void pd_h5_attr_int(pd_h5 *h, hid_t obj, const char *name, long v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a =
+      H5Acreate2(obj, name, H5T_NATIVE_LONG, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, H5T_NATIVE_LONG, &v) < 0)
+    pd_h5_fail(h, "write attribute", name);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+}
+
+static void pd_h5_attr_on(pd_h5 *h, const char *dataset, const char *name,
+                          const char *value) {
+  hid_t ds = H5Dopen2(h->file, dataset, H5P_DEFAULT);
+  if (ds < 0) {
+    pd_h5_fail(h, "open", dataset);
+    return;
+  }
+  pd_h5_attr_str(h, ds, name, value);
+  H5Dclose(ds);
+}
+
+/* ---- the layout --------------------------------------------------------- */
+
+/* field f of every record -> out[t] */
+static void pd_gather_field(const double *res, int64_t nt, int64_t len, int f,
+                            double *out) {
+  for (int64_t t = 0; t < nt; t++) out[t] = res[t * len + f];
+}
+
+static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_config *cfg,
+                            const double *res, const pd_phase *ph, double *buf,
+                            int64_t *ibuf, int8_t *bbuf) {
+  const int64_t nt = plan->ntasks, len = pd_task_record_len(cfg);
+  const int64_t K = cfg->train.history_points, F = cfg->feature_cap;
+  const int P = plan->P;
+  const hsize_t dP[1] = {(hsize_t)P}, dW[1] = {(hsize_t)plan->W},
+                dS[1] = {(hsize_t)plan->S},
+                dR[3] = {(hsize_t)P, (hsize_t)plan->W, (hsize_t)plan->S},
+                dH[4] = {dR[0], dR[1], dR[2], (hsize_t)K},
+                dF[4] = {dR[0], dR[1], dR[2], (hsize_t)F};
+  hid_t g;
+  const char *groups[] = {"/grid", "/runs", "/history", "/phase", "/features"};
+  for (int i = 0; i < 5; i++)
+    if ((g = pd_h5_group(h, groups[i])) >= 0) H5Gclose(g);
+
+  /* /grid */
+  for (int p = 0; p < P; p++) buf[p] = plan->points[p].gamma;
+  pd_h5_write(h, "/grid/gamma", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  for (int p = 0; p < P; p++) buf[p] = plan->points[p].gamma_prime;
+  pd_h5_write(h, "/grid/gamma_prime", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  hid_t st = H5Tcopy(H5T_C_S1);
+  H5Tset_size(st, PD_LABEL_LEN);
+  H5Tset_strpad(st, H5T_STR_NULLPAD);
+  char(*labels)[PD_LABEL_LEN] = (void *)buf;
+  for (int p = 0; p < P; p++)
+    memcpy(labels[p], plan->points[p].label, PD_LABEL_LEN);
+  pd_h5_write(h, "/grid/label", st, 1, dP, labels);
+  H5Tclose(st);
+  pd_h5_write(h, "/grid/width", H5T_NATIVE_INT64, 1, dW, plan->widths);
+  for (int s = 0; s < plan->S; s++) ibuf[s] = (int64_t)plan->seeds[s];
+  pd_h5_write(h, "/grid/seed", H5T_NATIVE_INT64, 1, dS, ibuf);
+
+  /* /runs: record t is [p, w, s] in row-major order */
+  static const struct {
+    const char *name;
+    int field;
+  } fd[] = {{"/runs/rd_w", PD_R_RDW},
+            {"/runs/rd_a", PD_R_RDA},
+            {"/runs/final_loss", PD_R_LOSS},
+            {"/runs/initial_loss", PD_R_LOSS0},
+            {"/runs/t_star", PD_R_TSTAR},
+            {"/runs/lambda_max", PD_R_LAMBDA},
+            {"/runs/seconds", PD_R_SECONDS},
+            {"/features/condensation0", PD_R_COND0},
+            {"/features/condensation1", PD_R_COND1}};
+  for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++) {
+    if (h->root) pd_gather_field(res, nt, len, fd[i].field, buf);
+    pd_h5_write(h, fd[i].name, H5T_NATIVE_DOUBLE, 3, dR, buf);
+  }
+  static const struct {
+    const char *name;
+    int field;
+  } fi[] = {{"/runs/steps", PD_R_STEPS},
+            {"/runs/rejected_steps", PD_R_REJECTED},
+            {"/features/count", PD_R_NFEAT}};
+  for (size_t i = 0; i < sizeof fi / sizeof fi[0]; i++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++) {
+        double v = res[t * len + fi[i].field];
+        ibuf[t] = isfinite(v) ? (int64_t)v : -1;
+      }
+    pd_h5_write(h, fi[i].name, H5T_NATIVE_INT64, 3, dR, ibuf);
+  }
+  if (h->root)
+    for (int64_t t = 0; t < nt; t++)
+      bbuf[t] = (int8_t)res[t * len + PD_R_STATUS];
+  pd_h5_write(h, "/runs/status", H5T_NATIVE_INT8, 3, dR, bbuf);
+  pd_h5_attr_on(h, "/runs/status", "names",
+                "0 converged, 1 max_steps, 2 diverged, 3 stalled, -1 not run");
+
+  /* /history and /features: blocks of each record */
+  static const char *hist[] = {"/history/step", "/history/time",
+                               "/history/loss", "/history/rd_w"};
+  for (int k = 0; k < 4; k++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        memcpy(buf + t * K, res + t * len + PD_R_HEAD + k * K,
+               sizeof(double) * (size_t)K);
+    pd_h5_write(h, hist[k], H5T_NATIVE_DOUBLE, 4, dH, buf);
+  }
+  static const char *feat[] = {"/features/orientation0", "/features/amplitude0",
+                               "/features/orientation1",
+                               "/features/amplitude1"};
+  for (int k = 0; k < 4; k++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        memcpy(buf + t * F, res + t * len + PD_R_HEAD + 4 * K + k * F,
+               sizeof(double) * (size_t)F);
+    pd_h5_write(h, feat[k], H5T_NATIVE_DOUBLE, 4, dF, buf);
+  }
+  pd_h5_attr_on(h, "/features/condensation1", "description",
+                "effective number of neuron directions, (sum A)^2 / sum "
+                "A_c^2 over clusters with cosine >= cos_threshold; 0 = "
+                "initial, 1 = at t*");
+
+  /* /phase */
+  if (h->root) memcpy(buf, ph->slope, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/slope", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  if (h->root) memcpy(buf, ph->stderr_slope, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/slope_stderr", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  if (h->root) memcpy(buf, ph->boundary_distance, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/boundary_distance", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  pd_h5_write(h, "/phase/regime", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->regime : NULL);
+  pd_h5_write(h, "/phase/theory_regime", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->theory : NULL);
+  pd_h5_write(h, "/phase/agree", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->agree : NULL);
+  const char *names = "0 linear, 1 critical, 2 condensed, -1 undetermined";
+  pd_h5_attr_on(h, "/phase/regime", "names", names);
+  pd_h5_attr_on(h, "/phase/theory_regime", "names", names);
+}
+
+int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
+                    const pd_config *cfg, const double *results,
+                    const pd_phase *phase, const pd_provenance *prov) {
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  pd_timer_start(PD_T_IO);
+  char tmp[PD_CONFIG_MAX_PATH + 8];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  /* scratch for one dataset: the largest is [P, W, S, max(K, F)] */
+  int64_t K = cfg->train.history_points, F = cfg->feature_cap;
+  int64_t n = plan->ntasks * (K > F ? K : F);
+  if (n < plan->P * PD_LABEL_LEN) n = plan->P * PD_LABEL_LEN;
+  if (n < plan->S) n = plan->S;
+  double *buf = NULL;
+  int64_t *ibuf = NULL;
+  int8_t *bbuf = NULL;
+  /* every rank fills the small plan-derived datasets itself */
+  int err = pd_calloc((size_t)n, sizeof(double), &buf);
+  if (!err)
+    err = pd_calloc((size_t)(plan->ntasks + plan->S), sizeof(int64_t), &ibuf);
+  if (!err) err = pd_calloc((size_t)plan->ntasks, sizeof(int8_t), &bbuf);
+  if (err) {
+    pd_free(&buf);
+    pd_free(&ibuf);
+  }
+  PD_COLLECTIVE(comm, err);
+
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack */
+  pd_h5 h = {.root = rank == 0, .err = PD_OK};
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  h.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (h.file < 0) pd_h5_fail(&h, "create", tmp);
+  err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
+  if (err == PD_OK) {
+    h.xfer = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(h.xfer, H5FD_MPIO_COLLECTIVE);
+    pd_write_layout(&h, plan, cfg, results, phase, buf, ibuf, bbuf);
+    /* provenance on the root group (metadata: same values on every rank) */
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    pd_h5_attr_str(&h, h.file, "software", "phasediag");
+    pd_h5_attr_str(&h, h.file, "version", PD_VERSION);
+    pd_h5_attr_str(&h, h.file, "git_commit", PD_GIT_COMMIT);
+    pd_h5_attr_str(&h, h.file, "config_text", prov->config_text);
+    pd_h5_attr_int(&h, h.file, "mpi_ranks", prov->mpi_ranks);
+    pd_h5_attr_int(&h, h.file, "group_size", prov->group_size);
+    pd_h5_attr_str(&h, h.file, "created_utc", when);
+    H5Pclose(h.xfer);
+    if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
+    err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
+  }
+  if (rank == 0) {
+    if (err == PD_OK && rename(tmp, path) != 0)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot rename %s to %s: %s", tmp, path,
+                           strerror(errno));
+    if (err != PD_OK) remove(tmp);
+  }
+  pd_free(&buf);
+  pd_free(&ibuf);
+  pd_free(&bbuf);
+  pd_timer_stop(PD_T_IO);
+  PD_COLLECTIVE(comm, err);
+  return PD_OK;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""Checks on scan result files written by phasediag (run by tests/scan.sh).
+
+usage: check_scan.py REFERENCE.h5 [OTHER.h5 ...]
+
+* the documented layout is there, with the documented types and shapes;
+* every point at least 0.15 from the theoretical boundary agrees with the
+  theorem and every converged run has finite numbers;
+* OTHER files (other rank counts / group sizes) hold bitwise the same
+  numbers as REFERENCE in every dataset except the wall times.
+"""
+import sys
+
+import h5py
+import numpy as np
+
+REQUIRED = {
+    "grid/gamma": ("f8", 1), "grid/gamma_prime": ("f8", 1),
+    "grid/label": ("S", 1), "grid/width": ("i8", 1), "grid/seed": ("i8", 1),
+    "runs/rd_w": ("f8", 3), "runs/rd_a": ("f8", 3),
+    "runs/final_loss": ("f8", 3), "runs/t_star": ("f8", 3),
+    "runs/steps": ("i8", 3), "runs/status": ("i1", 3),
+    "history/step": ("f8", 4), "history/time": ("f8", 4),
+    "history/loss": ("f8", 4), "history/rd_w": ("f8", 4),
+    "phase/slope": ("f8", 1), "phase/slope_stderr": ("f8", 1),
+    "phase/regime": ("i1", 1), "phase/theory_regime": ("i1", 1),
+    "features/orientation0": ("f8", 4), "features/amplitude1": ("f8", 4),
+    "features/condensation0": ("f8", 3), "features/condensation1": ("f8", 3),
+}
+ATTRS = ["software", "version", "git_commit", "config_text", "mpi_ranks",
+         "created_utc"]
+NOT_COMPARED = {"runs/seconds"}
+
+failures = []
+
+
+def check(cond, msg):
+    if not cond:
+        failures.append(msg)
+
+
+def datasets(f):
+    out = {}
+    f.visititems(lambda n, o: out.__setitem__(n, o) if isinstance(o, h5py.Dataset) else None)
+    return out
+
+
+def check_layout(path):
+    with h5py.File(path, "r") as f:
+        for a in ATTRS:
+            check(a in f.attrs, f"{path}: root attribute {a} missing")
+        P = f["grid/gamma"].shape[0]
+        W = f["grid/width"].shape[0]
+        S = f["grid/seed"].shape[0]
+        for name, (kind, rank) in REQUIRED.items():
+            if name not in f:
+                check(False, f"{path}: dataset /{name} missing")
+                continue
+            d = f[name]
+            check(d.ndim == rank, f"/{name}: rank {d.ndim}, expected {rank}")
+            check(d.dtype.kind == np.dtype(kind if kind != "S" else "S1").kind
+                  and (kind == "S" or d.dtype.itemsize == np.dtype(kind).itemsize),
+                  f"/{name}: type {d.dtype}, expected {kind}")
+            if rank >= 3:
+                check(d.shape[:3] == (P, W, S), f"/{name}: shape {d.shape}")
+        check("names" in f["phase/regime"].attrs, "/phase/regime has no names")
+        status = f["runs/status"][...]
+        check((status >= 0).all(), f"{path}: tasks not run: {(status < 0).sum()}")
+        conv = status == 0
+        check(np.isfinite(f["runs/rd_w"][...][conv]).all(), "non-finite rd_w")
+        check((f["runs/final_loss"][...][conv] < 1e-6).all(), "converged loss")
+        dist = f["phase/boundary_distance"][...]
+        reg = f["phase/regime"][...]
+        theo = f["phase/theory_regime"][...]
+        far = dist >= 0.15
+        for p in np.where(far & (reg != theo))[0]:
+            check(False, f"{path}: point ({f['grid/gamma'][p]}, "
+                  f"{f['grid/gamma_prime'][p]}) slope {f['phase/slope'][p]:.3f}"
+                  f" classified {reg[p]} but the theorem says {theo[p]}")
+        check(far.sum() >= 1, "no point far from the boundary")
+        labels = [x.decode() for x in f["grid/label"][...]]
+        print(f"{path}: {P} points ({sum(1 for l in labels if l)} schemes), "
+              f"{W} widths, {S} seeds; {int(far.sum())} points far from the "
+              f"boundary, {int((far & (reg == theo)).sum())} agree")
+
+
+def compare(ref, other):
+    with h5py.File(ref, "r") as a, h5py.File(other, "r") as b:
+        da, db = datasets(a), datasets(b)
+        check(set(da) == set(db), f"{other}: datasets differ from {ref}")
+        n = 0
+        for name in sorted(set(da) & set(db)):
+            if name in NOT_COMPARED:
+                continue
+            x, y = da[name][...], db[name][...]
+            same = x.shape == y.shape and x.dtype == y.dtype and \
+                x.tobytes() == y.tobytes()
+            check(same, f"{other}: /{name} differs from {ref}")
+            n += 1
+        print(f"{other}: {n} datasets bitwise equal to {ref}"
+              if not failures else f"{other}: compared {n} datasets")
+
+
+def main():
+    files = sys.argv[1:]
+    for p in files:
+        check_layout(p)
+    for p in files[1:]:
+        compare(files[0], p)
+    for m in failures:
+        print("FAIL", m)
+    print(f"{len(files) * 2 - 1 - len(failures) if not failures else 0} passed, "
+          f"{len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
