@@ -78,7 +78,7 @@ int pd_error_collective(MPI_Comm comm, int err, const char *file, int line) {
   if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS ||
       MPI_Comm_size(comm, &size) != MPI_SUCCESS) {
     fprintf(stderr, "phasediag: invalid communicator at %s:%d\n", file, line);
-    MPI_Abort(MPI_COMM_WORLD, PD_ERR_MPI);
+    MPI_Abort(MPI_COMM_SELF, PD_ERR_MPI); /* comm is unusable */
   }
   int mine = err != PD_OK ? rank : size, first = size;
   if (MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) {

@@ -94,6 +94,14 @@ PD_CLONES static void pd_chunk_output(const double *restrict a,
   }
 }
 
+/* Chunks k and k + 8 in turn (the AVX2 version fuses them). */
+static void pd_chunk_output2(const double *restrict a, const double *restrict w,
+                             int64_t s, int64_t k, const double *restrict x,
+                             int64_t n, int d, double *restrict P) {
+  pd_chunk_output(a, w, s, k, x, n, d, P);
+  pd_chunk_output(a, w, s, k + PD_LANES, x, n, d, P);
+}
+
 /* P[i][l] += relu(z_il) ga_l + [z_il > 0] x~_i . gw_l: the row J_i g when gw
  * already carries the factor a_l */
 PD_CLONES static void pd_chunk_tangent(const double *restrict w, int64_t s,
@@ -136,8 +144,8 @@ PD_AVX2 static inline void pd_grad_sample_avx2(__m256d w0, __m256d w1,
   __m256d m0 = _mm256_cmp_pd(z0, zero, _CMP_GT_OQ);
   __m256d m1 = _mm256_cmp_pd(z1, zero, _CMP_GT_OQ);
   __m256d t0 = _mm256_and_pd(m0, ci), t1 = _mm256_and_pd(m1, ci);
-  g->ga0 = _mm256_fmadd_pd(ci, _mm256_and_pd(m0, z0), g->ga0);
-  g->ga1 = _mm256_fmadd_pd(ci, _mm256_and_pd(m1, z1), g->ga1);
+  g->ga0 = _mm256_fmadd_pd(ci, _mm256_max_pd(z0, zero), g->ga0);
+  g->ga1 = _mm256_fmadd_pd(ci, _mm256_max_pd(z1, zero), g->ga1);
   g->gx0 = _mm256_fmadd_pd(t0, xi, g->gx0);
   g->gx1 = _mm256_fmadd_pd(t1, xi, g->gx1);
   g->gb0 = _mm256_add_pd(g->gb0, t0);
@@ -182,11 +190,41 @@ PD_AVX2 static void pd_chunk_output_avx2(const double *restrict a,
   for (int64_t i = 0; i < n; i++) {
     __m256d xi = _mm256_broadcast_sd(x + i);
     __m256d z0 = _mm256_fmadd_pd(w0, xi, b0), z1 = _mm256_fmadd_pd(w1, xi, b1);
-    __m256d h0 = _mm256_and_pd(_mm256_cmp_pd(z0, zero, _CMP_GT_OQ), z0);
-    __m256d h1 = _mm256_and_pd(_mm256_cmp_pd(z1, zero, _CMP_GT_OQ), z1);
+    __m256d h0 = _mm256_max_pd(z0, zero), h1 = _mm256_max_pd(z1, zero);
     double *p = P + i * PD_LANES;
     _mm256_store_pd(p, _mm256_fmadd_pd(a0, h0, _mm256_load_pd(p)));
     _mm256_store_pd(p + 4, _mm256_fmadd_pd(a1, h1, _mm256_load_pd(p + 4)));
+  }
+}
+
+/* Two chunks, k and k + 8, into the same lane partials: per sample first
+ * chunk k then chunk k + 8, as two calls of pd_chunk_output would add them,
+ * with one load and store of P instead of two. */
+PD_AVX2 static void pd_chunk_output2_avx2(const double *restrict a,
+                                          const double *restrict w, int64_t s,
+                                          int64_t k, const double *restrict x,
+                                          int64_t n, int d,
+                                          double *restrict P) {
+  (void)d;
+  const __m256d zero = _mm256_setzero_pd();
+  __m256d w0 = _mm256_load_pd(w + k), w1 = _mm256_load_pd(w + k + 4);
+  __m256d w2 = _mm256_load_pd(w + k + 8), w3 = _mm256_load_pd(w + k + 12);
+  __m256d b0 = _mm256_load_pd(w + s + k), b1 = _mm256_load_pd(w + s + k + 4);
+  __m256d b2 = _mm256_load_pd(w + s + k + 8);
+  __m256d b3 = _mm256_load_pd(w + s + k + 12);
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  __m256d a2 = _mm256_load_pd(a + k + 8), a3 = _mm256_load_pd(a + k + 12);
+  for (int64_t i = 0; i < n; i++) {
+    __m256d xi = _mm256_broadcast_sd(x + i);
+    __m256d h0 = _mm256_max_pd(_mm256_fmadd_pd(w0, xi, b0), zero);
+    __m256d h1 = _mm256_max_pd(_mm256_fmadd_pd(w1, xi, b1), zero);
+    __m256d h2 = _mm256_max_pd(_mm256_fmadd_pd(w2, xi, b2), zero);
+    __m256d h3 = _mm256_max_pd(_mm256_fmadd_pd(w3, xi, b3), zero);
+    double *p = P + i * PD_LANES;
+    __m256d p0 = _mm256_fmadd_pd(a0, h0, _mm256_load_pd(p));
+    __m256d p1 = _mm256_fmadd_pd(a1, h1, _mm256_load_pd(p + 4));
+    _mm256_store_pd(p, _mm256_fmadd_pd(a2, h2, p0));
+    _mm256_store_pd(p + 4, _mm256_fmadd_pd(a3, h3, p1));
   }
 }
 
@@ -232,14 +270,20 @@ typedef struct {
   void (*tangent)(const double *restrict, int64_t, int64_t,
                   const double *restrict, int64_t, int, const double *restrict,
                   const double *restrict, double *restrict);
+  /* output of chunks k and k + PD_LANES, bitwise as two output calls */
+  void (*output2)(const double *restrict, const double *restrict, int64_t,
+                  int64_t, const double *restrict, int64_t, int,
+                  double *restrict);
   const char *name;
 } pd_chunk_ops;
 
 static const pd_chunk_ops pd_ops_generic = {pd_chunk_grad, pd_chunk_output,
-                                            pd_chunk_tangent, "generic"};
+                                            pd_chunk_tangent, pd_chunk_output2,
+                                            "generic"};
 #if PD_HAVE_AVX2
 static const pd_chunk_ops pd_ops_avx2 = {
-    pd_chunk_grad_avx2, pd_chunk_output_avx2, pd_chunk_tangent_avx2, "avx2-d1"};
+    pd_chunk_grad_avx2, pd_chunk_output_avx2, pd_chunk_tangent_avx2,
+    pd_chunk_output2_avx2, "avx2-d1"};
 #endif
 
 static pd_isa pd_isa_forced = PD_ISA_AUTO;
@@ -330,16 +374,24 @@ PD_CLONES void pd_kernel_descend(const pd_shard *sh, const pd_data *data,
   for (int64_t b = 0; b < sh->mloc; b += PD_NET_BLOCK) {
     int64_t e = b + PD_NET_BLOCK < sh->mloc ? b + PD_NET_BLOCK : sh->mloc;
     memset(q, 0, sizeof q);
-    for (int64_t k = b; k < e; k += PD_LANES) {
-      ops->grad(sh->a, sh->w, s, k, data->x, c, n, d, ga, gw);
-      for (int l = 0; l < PD_LANES; l++)
-        sh->an[k + l] = fma(-lr, ga[l], sh->a[k + l]);
-      for (int j = 0; j <= d; j++)
+    /* two chunks at a time where the block has them (the padding makes
+     * the second whole): their outputs share the passes over P */
+    for (int64_t k = b; k < e; k += 2 * PD_LANES) {
+      const int two = k + PD_LANES < e;
+      for (int64_t kk = k; kk <= k + two * PD_LANES; kk += PD_LANES) {
+        ops->grad(sh->a, sh->w, s, kk, data->x, c, n, d, ga, gw);
         for (int l = 0; l < PD_LANES; l++)
-          sh->wn[j * s + k + l] =
-              fma(-lr, gw[j * PD_LANES + l], sh->w[j * s + k + l]);
-      pd_chunk_norms(sh, k, d, q);
-      ops->output(sh->an, sh->wn, s, k, data->x, n, d, P);
+          sh->an[kk + l] = fma(-lr, ga[l], sh->a[kk + l]);
+        for (int j = 0; j <= d; j++)
+          for (int l = 0; l < PD_LANES; l++)
+            sh->wn[j * s + kk + l] =
+                fma(-lr, gw[j * PD_LANES + l], sh->w[j * s + kk + l]);
+        pd_chunk_norms(sh, kk, d, q);
+      }
+      if (two)
+        ops->output2(sh->an, sh->wn, s, k, data->x, n, d, P);
+      else
+        ops->output(sh->an, sh->wn, s, k, data->x, n, d, P);
     }
     pd_block_flush(P, n, acc);
     for (int i = 0; i < 4; i++) pd_block_flush(q[i], 1, &norms[i]);

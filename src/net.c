@@ -281,17 +281,25 @@ int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
   pd_timer_start(PD_T_RD);
   const pd_net_config *cfg = &net->cfg;
   const double *a = net->a[net->cur], *w = net->w[net->cur];
+  double *init = net->tmp; /* d + 2 values; tmp is free between kernels */
   pd_acc dd[2];
   pd_acc_zero(dd, 2);
   for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
     int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
     double sa = 0, sw = 0;
     for (int64_t k = b; k < e; k++) {
-      double da = a[k] - pd_net_initial_param(cfg, net->k0 + k, 0);
+      /* theta(0) of this neuron into init[0..d+1]; the second neuron of an
+       * ASI pair (pairs never straddle ranks) mirrors the first */
+      if (!cfg->asi || ((net->k0 + k) & 1) == 0) {
+        for (int j = 0; j <= cfg->d + 1; j++)
+          init[j] = pd_net_initial_param(cfg, net->k0 + k, j);
+      } else {
+        init[0] = -init[0];
+      }
+      double da = a[k] - init[0];
       sa = fma(da, da, sa);
       for (int j = 0; j <= cfg->d; j++) {
-        double dw = w[j * net->stride + k] -
-                    pd_net_initial_param(cfg, net->k0 + k, j + 1);
+        double dw = w[j * net->stride + k] - init[j + 1];
         sw = fma(dw, dw, sw);
       }
     }

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "phasediag/data.h"
 #include "phasediag/error.h"
+#include "phasediag/rng.h"
 
 static int pd_test_failures;
 static int pd_test_checks;
@@ -55,6 +57,20 @@ static inline int pd_test_end(const char *name) {
            total ? "FAIL" : "PASS");
   MPI_Finalize();
   return total ? 1 : 0;
+}
+
+/* A data set of n points uniform in [-1, 1]^d with N(0, 1) targets, a pure
+ * function of seed (Philox), the same on every rank. */
+static inline pd_data *pd_test_random_data(int64_t n, int d, uint64_t seed) {
+  pd_data *data = NULL;
+  PD_TEST_OK(pd_data_create(n, d, &data));
+  for (int64_t i = 0; i < n; i++) {
+    for (int j = 0; j < d; j++)
+      data->x[i * d + j] =
+          2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
+    data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
+  }
+  return data;
 }
 
 /* Relative difference, safe at zero. */

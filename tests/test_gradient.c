@@ -8,18 +8,6 @@
 #include "phasediag/net.h"
 #include "phasediag/rng.h"
 
-static pd_data *random_data(int64_t n, int d, uint64_t seed) {
-  pd_data *data = NULL;
-  PD_TEST_OK(pd_data_create(n, d, &data));
-  for (int64_t i = 0; i < n; i++) {
-    for (int j = 0; j < d; j++)
-      data->x[i * d + j] =
-          2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
-    data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
-  }
-  return data;
-}
-
 static double loss(pd_net *net, const pd_data *data, double *f) {
   PD_TEST_OK(pd_net_output(net, data, f));
   double s = 0;
@@ -32,7 +20,7 @@ static void check_dim(int d) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int64_t n = 9;
-  pd_data *data = random_data(n, d, 11 + (uint64_t)d);
+  pd_data *data = pd_test_random_data(n, d, 11 + (uint64_t)d);
   pd_net_config cfg = {.d = d,
                        .m = 2 * PD_NET_BLOCK + 24,
                        .scales = {3.0, 0.7, 1.1},
@@ -141,7 +129,7 @@ static void check_dim(int d) {
 /* outputs, J J^T v and 5 descent steps with each kernel implementation */
 static void run_isa(pd_isa isa, double *out) {
   pd_kernel_set_isa(isa);
-  pd_data *data = random_data(33, 1, 77);
+  pd_data *data = pd_test_random_data(33, 1, 77);
   pd_net_config cfg = {.d = 1,
                        .m = 5 * PD_NET_BLOCK + 40,
                        .scales = {2.0, 1.0, 1.0},

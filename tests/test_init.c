@@ -6,19 +6,6 @@
 #include "phasediag/repsum.h"
 #include "phasediag/rng.h"
 
-/* a random data set in [-1, 1]^d from Philox */
-static pd_data *random_data(int64_t n, int d, uint64_t seed) {
-  pd_data *data = NULL;
-  PD_TEST_OK(pd_data_create(n, d, &data));
-  for (int64_t i = 0; i < n; i++) {
-    for (int j = 0; j < d; j++)
-      data->x[i * d + j] =
-          2 * pd_rng_uniform(seed, 1, (uint64_t)i, (uint64_t)j) - 1;
-    data->y[i] = pd_rng_normal(seed, 2, (uint64_t)i, 0);
-  }
-  return data;
-}
-
 /* communicator of the first p ranks (MPI_COMM_NULL on the others) */
 static MPI_Comm first_ranks(int p) {
   int rank;
@@ -110,7 +97,7 @@ int main(int argc, char **argv) {
   PD_TEST_CHECK(fp_other != fp_world, "task does not enter the key");
 
   /* ASI: mirrored pairs, f == 0 exactly, at an odd number of blocks */
-  pd_data *data = random_data(17, d, 5);
+  pd_data *data = pd_test_random_data(17, d, 5);
   pd_net_config asi = cfg;
   asi.asi = 1;
   asi.m = 3 * PD_NET_BLOCK + 42;
