@@ -256,6 +256,149 @@ PD_AVX2 static void pd_chunk_tangent_avx2(const double *restrict w, int64_t s,
     _mm256_store_pd(p + 4, _mm256_add_pd(p1, _mm256_and_pd(m1, u1)));
   }
 }
+
+/* ---- AVX2 + FMA chunk operations for any d ----------------------------- */
+/* Four samples at a time: 8 independent pre-activation chains hide the FMA
+ * latency, and each weight row is loaded once per four samples.  Per
+ * (neuron, sample) the operations are those of the portable code above:
+ * z = bias, then z = fma(w_j, x_j, z) for j = 0..d-1; gradient sums over
+ * samples in sample order, even and odd samples apart. */
+
+#define PD_SAMPLES 4
+
+/* z[r][0..1] for samples i .. i+q-1 (q <= 4) of the chunk at k */
+PD_AVX2 static inline void pd_z4_avx2(const double *restrict w, int64_t s,
+                                      int64_t k, const double *restrict x,
+                                      int64_t i, int q, int d,
+                                      __m256d z[PD_SAMPLES][2]) {
+  const double *xr[PD_SAMPLES];
+  for (int r = 0; r < PD_SAMPLES; r++) {
+    xr[r] = x + (i + (r < q ? r : 0)) * d; /* rows past q: harmless copies */
+    z[r][0] = _mm256_load_pd(w + d * s + k);
+    z[r][1] = _mm256_load_pd(w + d * s + k + 4);
+  }
+  for (int j = 0; j < d; j++) {
+    __m256d w0 = _mm256_load_pd(w + j * s + k);
+    __m256d w1 = _mm256_load_pd(w + j * s + k + 4);
+    for (int r = 0; r < PD_SAMPLES; r++) {
+      __m256d xj = _mm256_broadcast_sd(xr[r] + j);
+      z[r][0] = _mm256_fmadd_pd(w0, xj, z[r][0]);
+      z[r][1] = _mm256_fmadd_pd(w1, xj, z[r][1]);
+    }
+  }
+}
+
+PD_AVX2 static void pd_chunk_grad_dn_avx2(const double *restrict a,
+                                          const double *restrict w, int64_t s,
+                                          int64_t k, const double *restrict x,
+                                          const double *restrict c, int64_t n,
+                                          int d, double *restrict ga,
+                                          double *restrict gw) {
+  const __m256d zero = _mm256_setzero_pd();
+  /* even / odd partial sums of the weight gradient: gw and its tail */
+  double *pw[2] = {gw, gw + (size_t)(d + 1) * PD_LANES};
+  memset(pw[0], 0, sizeof(double) * PD_LANES * (size_t)d);
+  memset(pw[1], 0, sizeof(double) * PD_LANES * (size_t)d);
+  __m256d pa[2][2] = {{zero, zero}, {zero, zero}};
+  __m256d pb[2][2] = {{zero, zero}, {zero, zero}};
+  __m256d z[PD_SAMPLES][2], t[PD_SAMPLES][2];
+  for (int64_t i = 0; i < n; i += PD_SAMPLES) {
+    const int q = n - i < PD_SAMPLES ? (int)(n - i) : PD_SAMPLES;
+    pd_z4_avx2(w, s, k, x, i, q, d, z);
+    for (int r = 0; r < q; r++) {
+      const int e = (int)((i + r) & 1);
+      __m256d ci = _mm256_broadcast_sd(c + i + r);
+      for (int v = 0; v < 2; v++) {
+        __m256d m = _mm256_cmp_pd(z[r][v], zero, _CMP_GT_OQ);
+        t[r][v] = _mm256_and_pd(m, ci);
+        pa[e][v] = _mm256_fmadd_pd(ci, _mm256_max_pd(z[r][v], zero), pa[e][v]);
+        pb[e][v] = _mm256_add_pd(pb[e][v], t[r][v]);
+      }
+    }
+    for (int j = 0; j < d; j++) {
+      for (int e = 0; e < 2; e++) {
+        double *g = pw[e] + j * PD_LANES;
+        __m256d g0 = _mm256_load_pd(g), g1 = _mm256_load_pd(g + 4);
+        for (int r = e; r < q; r += 2) {
+          __m256d xj = _mm256_broadcast_sd(x + (i + r) * d + j);
+          g0 = _mm256_fmadd_pd(t[r][0], xj, g0);
+          g1 = _mm256_fmadd_pd(t[r][1], xj, g1);
+        }
+        _mm256_store_pd(g, g0);
+        _mm256_store_pd(g + 4, g1);
+      }
+    }
+  }
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  _mm256_storeu_pd(ga, _mm256_add_pd(pa[0][0], pa[1][0]));
+  _mm256_storeu_pd(ga + 4, _mm256_add_pd(pa[0][1], pa[1][1]));
+  for (int j = 0; j < d; j++) {
+    double *g0 = pw[0] + j * PD_LANES, *g1 = pw[1] + j * PD_LANES;
+    _mm256_store_pd(
+        g0, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0), _mm256_load_pd(g1)),
+                          a0));
+    _mm256_store_pd(g0 + 4, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0 + 4),
+                                                        _mm256_load_pd(g1 + 4)),
+                                          a1));
+  }
+  double *gb = gw + (size_t)d * PD_LANES;
+  _mm256_storeu_pd(gb, _mm256_mul_pd(_mm256_add_pd(pb[0][0], pb[1][0]), a0));
+  _mm256_storeu_pd(gb + 4,
+                   _mm256_mul_pd(_mm256_add_pd(pb[0][1], pb[1][1]), a1));
+}
+
+PD_AVX2 static void pd_chunk_output_dn_avx2(const double *restrict a,
+                                            const double *restrict w, int64_t s,
+                                            int64_t k, const double *restrict x,
+                                            int64_t n, int d,
+                                            double *restrict P) {
+  const __m256d zero = _mm256_setzero_pd();
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  __m256d z[PD_SAMPLES][2];
+  for (int64_t i = 0; i < n; i += PD_SAMPLES) {
+    const int q = n - i < PD_SAMPLES ? (int)(n - i) : PD_SAMPLES;
+    pd_z4_avx2(w, s, k, x, i, q, d, z);
+    for (int r = 0; r < q; r++) {
+      double *p = P + (i + r) * PD_LANES;
+      _mm256_store_pd(p, _mm256_fmadd_pd(a0, _mm256_max_pd(z[r][0], zero),
+                                         _mm256_load_pd(p)));
+      _mm256_store_pd(p + 4, _mm256_fmadd_pd(a1, _mm256_max_pd(z[r][1], zero),
+                                             _mm256_load_pd(p + 4)));
+    }
+  }
+}
+
+PD_AVX2 static void pd_chunk_output2_dn_avx2(
+    const double *restrict a, const double *restrict w, int64_t s, int64_t k,
+    const double *restrict x, int64_t n, int d, double *restrict P) {
+  pd_chunk_output_dn_avx2(a, w, s, k, x, n, d, P);
+  pd_chunk_output_dn_avx2(a, w, s, k + PD_LANES, x, n, d, P);
+}
+
+PD_AVX2 static void pd_chunk_tangent_dn_avx2(
+    const double *restrict w, int64_t s, int64_t k, const double *restrict x,
+    int64_t n, int d, const double *restrict ga, const double *restrict gw,
+    double *restrict P) {
+  const __m256d zero = _mm256_setzero_pd();
+  __m256d ga0 = _mm256_loadu_pd(ga), ga1 = _mm256_loadu_pd(ga + 4);
+  __m256d z[PD_SAMPLES][2], u[PD_SAMPLES][2];
+  for (int64_t i = 0; i < n; i += PD_SAMPLES) {
+    const int q = n - i < PD_SAMPLES ? (int)(n - i) : PD_SAMPLES;
+    pd_z4_avx2(w, s, k, x, i, q, d, z);
+    pd_z4_avx2(gw, PD_LANES, 0, x, i, q, d, u); /* x~ . g_w, same order */
+    for (int r = 0; r < q; r++) {
+      double *p = P + (i + r) * PD_LANES;
+      __m256d m0 = _mm256_cmp_pd(z[r][0], zero, _CMP_GT_OQ);
+      __m256d m1 = _mm256_cmp_pd(z[r][1], zero, _CMP_GT_OQ);
+      __m256d p0 =
+          _mm256_fmadd_pd(_mm256_max_pd(z[r][0], zero), ga0, _mm256_load_pd(p));
+      __m256d p1 = _mm256_fmadd_pd(_mm256_max_pd(z[r][1], zero), ga1,
+                                   _mm256_load_pd(p + 4));
+      _mm256_store_pd(p, _mm256_add_pd(p0, _mm256_and_pd(m0, u[r][0])));
+      _mm256_store_pd(p + 4, _mm256_add_pd(p1, _mm256_and_pd(m1, u[r][1])));
+    }
+  }
+}
 #endif
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -284,6 +427,9 @@ static const pd_chunk_ops pd_ops_generic = {pd_chunk_grad, pd_chunk_output,
 static const pd_chunk_ops pd_ops_avx2 = {
     pd_chunk_grad_avx2, pd_chunk_output_avx2, pd_chunk_tangent_avx2,
     pd_chunk_output2_avx2, "avx2-d1"};
+static const pd_chunk_ops pd_ops_avx2_dn = {
+    pd_chunk_grad_dn_avx2, pd_chunk_output_dn_avx2, pd_chunk_tangent_dn_avx2,
+    pd_chunk_output2_dn_avx2, "avx2"};
 #endif
 
 static pd_isa pd_isa_forced = PD_ISA_AUTO;
@@ -306,8 +452,8 @@ pd_isa pd_kernel_set_isa(pd_isa isa) {
 
 static const pd_chunk_ops *pd_ops(int d) {
 #if PD_HAVE_AVX2
-  if (d == 1 && pd_isa_forced != PD_ISA_GENERIC && pd_cpu_has_avx2())
-    return &pd_ops_avx2;
+  if (pd_isa_forced != PD_ISA_GENERIC && pd_cpu_has_avx2())
+    return d == 1 ? &pd_ops_avx2 : &pd_ops_avx2_dn;
 #else
   (void)d;
 #endif

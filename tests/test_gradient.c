@@ -127,10 +127,10 @@ static void check_dim(int d) {
 }
 
 /* outputs, J J^T v and 5 descent steps with each kernel implementation */
-static void run_isa(pd_isa isa, double *out) {
+static void run_isa(pd_isa isa, int d, double *out) {
   pd_kernel_set_isa(isa);
-  pd_data *data = pd_test_random_data(33, 1, 77);
-  pd_net_config cfg = {.d = 1,
+  pd_data *data = pd_test_random_data(33, d, 77);
+  pd_net_config cfg = {.d = d,
                        .m = 5 * PD_NET_BLOCK + 40,
                        .scales = {2.0, 1.0, 1.0},
                        .seed = 9,
@@ -160,16 +160,22 @@ int main(int argc, char **argv) {
   check_dim(2);
   check_dim(10); /* beyond the small-d register path */
   double g[100], x[100];
-  run_isa(PD_ISA_GENERIC, g);
-  pd_isa used = pd_kernel_set_isa(PD_ISA_AVX2);
-  run_isa(PD_ISA_AVX2, x);
-  PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0, "portable and %s kernels differ",
-                used == PD_ISA_AVX2 ? "AVX2" : "portable");
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  if (rank == 0)
-    printf("kernel compared: %s\n", used == PD_ISA_AVX2
-                                        ? "avx2-d1 vs generic"
-                                        : "generic only (no AVX2)");
+  /* d = 1 (its own AVX2 kernel), small d, d past the small-d path, odd n
+   * (33) against the 4-sample blocking */
+  const int dims[] = {1, 3, 20};
+  for (int k = 0; k < 3; k++) {
+    run_isa(PD_ISA_GENERIC, dims[k], g);
+    pd_isa used = pd_kernel_set_isa(PD_ISA_AVX2);
+    const char *name = pd_kernel_name(dims[k]);
+    run_isa(PD_ISA_AVX2, dims[k], x);
+    PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0,
+                  "d = %d: portable and %s kernels differ", dims[k], name);
+    if (rank == 0)
+      printf("d = %d: kernel %s compared with generic%s\n", dims[k], name,
+             used == PD_ISA_AVX2 ? "" : " (no AVX2 here: generic only)");
+    pd_kernel_set_isa(PD_ISA_AUTO);
+  }
   return pd_test_end("test_gradient");
 }
