@@ -6,6 +6,7 @@
  * on groups of ranks -> classification on rank 0 -> one HDF5 file. */
 #include <math.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,48 @@ static void print_plan(const pd_plan *plan, const pd_config *cfg, int size,
   printf("output: %s\n", cfg->output);
 }
 
+/* Refuse, before any allocation, a scan whose widest shard would not fit:
+ * the ranks sharing this node times the largest per-rank parameter memory
+ * (plus 10% for everything else) against the node's available memory. */
+static int check_memory(MPI_Comm world, const pd_plan *plan, int g) {
+  MPI_Comm node;
+  PD_CALL_MPI(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL,
+                                  &node));
+  int local, lrank, err = PD_OK;
+  MPI_Comm_size(node, &local);
+  MPI_Comm_rank(node, &lrank);
+  MPI_Comm_free(&node);
+  double need = pd_plan_max_bytes(plan, g) * 1.1 * local;
+  long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  double avail = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
+  if (lrank == 0 && avail > 0 && need > avail)
+    err = pd_error_raise(
+        PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+        "the widest network does not fit: %d ranks on this node x %.3g GiB "
+        "of parameters each (+10%%) = %.3g GiB, but %.3g GiB are available; "
+        "use more nodes, a larger --group-size, or smaller widths",
+        local, pd_plan_max_bytes(plan, g) / 1073741824.0, need / 1073741824.0,
+        avail / 1073741824.0);
+  return pd_error_collective(world, err, __FILE__, __LINE__);
+}
+
+/* A launcher mismatch (mpirun's binary started by srun without PMIx, say)
+ * starts many single-rank copies that would each run the whole scan. */
+static int check_launcher(MPI_Comm world) {
+  const char *nt = getenv("SLURM_NTASKS");
+  int size;
+  MPI_Comm_size(world, &size);
+  if (!nt || !*nt) return PD_OK;
+  char *end;
+  long n = strtol(nt, &end, 10);
+  if (*end || n == size) return PD_OK;
+  return pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+                        "SLURM_NTASKS is %ld but MPI has %d rank%s: the "
+                        "launcher does not match the MPI library (use srun "
+                        "--mpi=pmix, or mpirun inside the allocation)",
+                        n, size, size > 1 ? "s" : "");
+}
+
 /* Everything after argument parsing; returns the exit status. */
 static int run(MPI_Comm world, const pd_args *args) {
   int rank, size;
@@ -213,6 +256,8 @@ static int run(MPI_Comm world, const pd_args *args) {
   pd_phase *phase = NULL;
   int status = 2, err;
 
+  err = check_launcher(world);
+  if (err) goto fail;
   err = pd_calloc(1, sizeof *cfg, &cfg);
   if (err) goto fail;
   err = pd_config_load(world, args->job, cfg, &text);
@@ -231,6 +276,8 @@ static int run(MPI_Comm world, const pd_args *args) {
     status = 0;
     goto done;
   }
+  err = check_memory(world, plan, g);
+  if (err) goto fail;
   err = pd_output_check(world, cfg->output, cfg->overwrite);
   if (err) goto fail;
 

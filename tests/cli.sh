@@ -26,5 +26,14 @@ check bad-group 2 "group-size: expected a positive integer, got 'x'" "$exe" --gr
 check missing-file 2 "cannot read /nonexistent/job.ini" "$mpiexec" -n 2 "$exe" /nonexistent/job.ini
 check plan 0 "= 36 tasks" "$mpiexec" -n 2 "$exe" --check "$job"
 check plan-memory 0 "memory: .* MiB of parameters per rank" "$exe" --check "$job"
+check slurm-mismatch 2 "SLURM_NTASKS is 3 but MPI has 2 ranks" env SLURM_NTASKS=3 "$mpiexec" -n 2 "$exe" --check "$job"
+tmp=$(mktemp -d)
+printf '[grid]\nschemes = ntk\nwidths = 4000000000\n[output]\nfile = %s/huge.h5\n' "$tmp" >"$tmp/huge.ini"
+check too-wide 2 "the widest network does not fit: .* GiB are available" "$mpiexec" -n 2 "$exe" "$tmp/huge.ini"
+if [ -e "$tmp/huge.h5" ] || [ -e "$tmp/huge.h5.tmp" ]; then
+  echo "FAIL too-wide: an output file was written"
+  fail=$((fail + 1))
+fi
+rm -rf "$tmp"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
