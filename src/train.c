@@ -89,12 +89,13 @@ int pd_train_lambda_max(pd_net *net, const pd_data *data, double *v,
 }
 
 /* residual r = f - y, coefficients c = r / n, loss 1/(2n) |r|^2 */
+/* loss 1/(2n) |f - y|^2; with c given, also c = (f - y) / n */
 static double pd_residual(const pd_data *data, const double *f, double *c) {
   double s = 0;
   for (int64_t i = 0; i < data->n; i++) {
     double r = f[i] - data->y[i];
     s = fma(r, r, s);
-    c[i] = r / (double)data->n;
+    if (c) c[i] = r / (double)data->n;
   }
   return 0.5 * s / (double)data->n;
 }
@@ -159,12 +160,7 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     }
     if (opt->poll) opt->poll(opt->poll_ctx);
     PD_CALL(pd_net_descend(net, data, c, lr, fn));
-    double lossn = 0;
-    for (int64_t i = 0; i < n; i++) {
-      double r = fn[i] - data->y[i];
-      lossn = fma(r, r, lossn);
-    }
-    lossn = 0.5 * lossn / (double)n;
+    const double lossn = pd_residual(data, fn, NULL);
     /* relative size of the step in a and in w */
     double q[4], rel = 0;
     pd_net_step_norms(net, q);
