@@ -19,6 +19,10 @@ void pdsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
               double *z, const int *iz, const int *jz, const int *descz,
               double *work, const int *lwork, int *iwork, const int *liwork,
               int *info, size_t jobz_len, size_t uplo_len);
+void pdposv_(const char *uplo, const int *n, const int *nrhs, double *a,
+             const int *ia, const int *ja, const int *desca, double *b,
+             const int *ib, const int *jb, const int *descb, int *info,
+             size_t uplo_len);
 
 static int pd_numroc(int n, int nb, int iproc, int nprocs) {
   const int zero = 0;
@@ -249,5 +253,73 @@ int pd_dmat_rel_dist(const pd_dmat *A, const pd_dmat *B, double *dist) {
   err = pd_repsum(loc, glob, 2, comm);
   PD_COLLECTIVE(comm, err);
   *dist = glob[1] > 0 ? sqrt(glob[0] / glob[1]) : (glob[0] > 0 ? INFINITY : 0);
+  return PD_OK;
+}
+
+/* ---- diagonal shift and Cholesky solve ---------------------------------- */
+
+int pd_dmat_add_diagonal(pd_dmat *A, double shift) {
+  PD_CHECK(isfinite(shift), PD_ERR_ARG, "diagonal shift %g", shift);
+  for (int jl = 0; jl < A->nloc; jl++) {
+    const int j = pd_dmat_col_global(A, jl);
+    for (int il = 0; il < A->mloc; il++)
+      if (pd_dmat_row_global(A, il) == j)
+        A->a[(size_t)jl * A->lld + il] += shift;
+  }
+  return PD_OK;
+}
+
+/* The right-hand side as an n x 1 block-cyclic matrix in grid column 0 with
+ * A's row blocking (pdposv needs matching row blocks). */
+static int pd_dmat_rhs_init(const pd_dmat *A, int *desc, double **bloc) {
+  const int zero = 0, one = 1, ctxt = pd_blacs_context(A->grid);
+  int lld = A->mloc > 1 ? A->mloc : 1, info = 0;
+  descinit_(desc, &A->n, &one, &A->nb, &one, &zero, &zero, &ctxt, &lld, &info);
+  PD_CHECK(info == 0, PD_ERR_ARG,
+           "descinit failed (info %d) for a %d x 1 right-hand side", info,
+           A->n);
+  PD_CALL(pd_calloc((size_t)lld, sizeof(double), bloc));
+  return PD_OK;
+}
+
+int pd_dmat_posv(pd_dmat *A, double *b) {
+  MPI_Comm comm = pd_blacs_comm(A->grid);
+  int err = b ? PD_OK
+              : pd_error_raise(PD_ERR_ARG, __FILE__, __LINE__, __func__,
+                               "no right-hand side");
+  PD_COLLECTIVE(comm, err);
+  int desc[9];
+  double *bloc = NULL, *full = NULL;
+  err = pd_dmat_rhs_init(A, desc, &bloc);
+  if (err == PD_OK) err = pd_calloc((size_t)A->n, sizeof(double), &full);
+  err = pd_error_collective(comm, err, __FILE__, __LINE__);
+  if (err == PD_OK) {
+    if (A->mycol == 0)
+      for (int il = 0; il < A->mloc; il++)
+        bloc[il] = b[pd_dmat_row_global(A, il)];
+    const int one = 1;
+    int info = 0;
+    pdposv_("L", &A->n, &one, A->a, &one, &one, A->desc, bloc, &one, &one, desc,
+            &info, 1);
+    if (info != 0)
+      err = pd_error_raise(PD_ERR_NUMERIC, __FILE__, __LINE__, __func__,
+                           "pdposv failed: info %d (n %d; info > 0: the "
+                           "matrix is not positive definite)",
+                           info, A->n);
+    /* grid column 0 holds the solution: spread it (exact, one non-zero
+     * term per entry) */
+    if (A->mycol == 0)
+      for (int il = 0; il < A->mloc; il++)
+        full[pd_dmat_row_global(A, il)] = bloc[il];
+  }
+  err = pd_error_collective(comm, err, __FILE__, __LINE__);
+  if (err == PD_OK) {
+    int mpierr = MPI_Allreduce(full, b, A->n, MPI_DOUBLE, MPI_SUM, comm);
+    if (mpierr != MPI_SUCCESS)
+      err = pd_error_mpi(mpierr, __FILE__, __LINE__, __func__, "MPI_Allreduce");
+  }
+  pd_free(&bloc);
+  pd_free(&full);
+  PD_COLLECTIVE(comm, err);
   return PD_OK;
 }

@@ -60,4 +60,14 @@ int pd_dmat_syevd(pd_dmat *A, double *w, pd_dmat *Z);
  * have the same grid, n and nb). */
 int pd_dmat_rel_dist(const pd_dmat *A, const pd_dmat *B, double *dist);
 
+/* Local: A(i, i) += shift for the diagonal entries this rank holds. */
+int pd_dmat_add_diagonal(pd_dmat *A, double shift);
+
+/* Collective.  Solve A x = b for a symmetric positive definite A by
+ * Cholesky (ScaLAPACK pdposv; the lower triangle is read and A is
+ * overwritten by its factor).  b (length n) is given on every rank and the
+ * solution x replaces it, the same bits on every rank.  A matrix that is not
+ * positive definite is PD_ERR_NUMERIC on every rank. */
+int pd_dmat_posv(pd_dmat *A, double *b);
+
 #endif
