@@ -1209,7 +1209,7 @@ def write_report(res, outdir, embed=False, dpi=130):
 # Comparison
 # ---------------------------------------------------------------------------
 
-DEFAULT_IGNORE = ("/runs/seconds",)
+DEFAULT_IGNORE = ("/runs/seconds", "@wall_seconds")
 
 
 def _datasets(f):

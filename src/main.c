@@ -314,6 +314,8 @@ static int run(MPI_Comm world, const pd_args *args) {
                         .mpi_ranks = size,
                         .group_size = g,
                         .wall_seconds = MPI_Wtime() - t0};
+  /* attributes are written collectively: every rank must pass rank 0's */
+  MPI_Bcast(&prov.wall_seconds, 1, MPI_DOUBLE, 0, world);
   err = pd_output_write(world, cfg->output, plan, cfg, results, phase, &prov);
   if (err) goto fail;
   pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,

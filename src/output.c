@@ -115,6 +115,16 @@ static void pd_h5_attr_int(pd_h5 *h, hid_t obj, const char *name, long v) {
   H5Sclose(sp);
 }
 
+static void pd_h5_attr_double(pd_h5 *h, hid_t obj, const char *name, double v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a =
+      H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0)
+    pd_h5_fail(h, "write attribute", name);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+}
+
 static void pd_h5_attr_on(pd_h5 *h, const char *dataset, const char *name,
                           const char *value) {
   hid_t ds = H5Dopen2(h->file, dataset, H5P_DEFAULT);
@@ -299,6 +309,8 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
     pd_h5_attr_str(&h, h.file, "config_text", prov->config_text);
     pd_h5_attr_int(&h, h.file, "mpi_ranks", prov->mpi_ranks);
     pd_h5_attr_int(&h, h.file, "group_size", prov->group_size);
+    /* the same on every rank: rank 0's clock, shared by the caller */
+    pd_h5_attr_double(&h, h.file, "wall_seconds", prov->wall_seconds);
     pd_h5_attr_str(&h, h.file, "created_utc", when);
     H5Pclose(h.xfer);
     if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
