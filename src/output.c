@@ -105,22 +105,12 @@ static void pd_h5_attr_str(pd_h5 *h, hid_t obj, const char *name,
   H5Tclose(t);
 }
 
-static void pd_h5_attr_int(pd_h5 *h, hid_t obj, const char *name, long v) {
+/* A scalar attribute of a native type (H5T_NATIVE_LONG, _DOUBLE, ...). */
+static void pd_h5_attr_scalar(pd_h5 *h, hid_t obj, const char *name, hid_t type,
+                              const void *v) {
   hid_t sp = H5Screate(H5S_SCALAR);
-  hid_t a =
-      H5Acreate2(obj, name, H5T_NATIVE_LONG, sp, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0 || H5Awrite(a, H5T_NATIVE_LONG, &v) < 0)
-    pd_h5_fail(h, "write attribute", name);
-  if (a >= 0) H5Aclose(a);
-  H5Sclose(sp);
-}
-
-static void pd_h5_attr_double(pd_h5 *h, hid_t obj, const char *name, double v) {
-  hid_t sp = H5Screate(H5S_SCALAR);
-  hid_t a =
-      H5Acreate2(obj, name, H5T_NATIVE_DOUBLE, sp, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0 || H5Awrite(a, H5T_NATIVE_DOUBLE, &v) < 0)
-    pd_h5_fail(h, "write attribute", name);
+  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, type, v) < 0) pd_h5_fail(h, "write attribute", name);
   if (a >= 0) H5Aclose(a);
   H5Sclose(sp);
 }
@@ -307,10 +297,12 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
     pd_h5_attr_str(&h, h.file, "version", PD_VERSION);
     pd_h5_attr_str(&h, h.file, "git_commit", PD_GIT_COMMIT);
     pd_h5_attr_str(&h, h.file, "config_text", prov->config_text);
-    pd_h5_attr_int(&h, h.file, "mpi_ranks", prov->mpi_ranks);
-    pd_h5_attr_int(&h, h.file, "group_size", prov->group_size);
+    long ranks = prov->mpi_ranks, group = prov->group_size;
+    pd_h5_attr_scalar(&h, h.file, "mpi_ranks", H5T_NATIVE_LONG, &ranks);
+    pd_h5_attr_scalar(&h, h.file, "group_size", H5T_NATIVE_LONG, &group);
     /* the same on every rank: rank 0's clock, shared by the caller */
-    pd_h5_attr_double(&h, h.file, "wall_seconds", prov->wall_seconds);
+    pd_h5_attr_scalar(&h, h.file, "wall_seconds", H5T_NATIVE_DOUBLE,
+                      &prov->wall_seconds);
     pd_h5_attr_str(&h, h.file, "created_utc", when);
     H5Pclose(h.xfer);
     if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
