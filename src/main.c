@@ -151,7 +151,7 @@ static void on_done(int64_t t, const double *rec, void *ctx) {
   int p, w, s;
   pd_plan_task(pr->plan, t, &p, &w, &s);
   pr->done++;
-  pr->work_done += (double)pr->plan->widths[w];
+  pr->work_done += (double)pr->plan->widths[w] * (double)pr->plan->n;
   if (pr->quiet) return;
   double el = MPI_Wtime() - pr->t0;
   double eta = pr->work_done > 0
@@ -293,13 +293,11 @@ static int run(MPI_Comm world, const pd_args *args) {
          "rank%s (%d group%s of %d)",
          PD_VERSION, plan->P, plan->W, plan->S, (long long)plan->ntasks, size,
          size > 1 ? "s" : "", size / g, size / g > 1 ? "s" : "", g);
-  pd_progress pr = {
-      .plan = plan, .t0 = MPI_Wtime(), .quiet = args->quiet, .work_total = 0};
-  for (int64_t t = 0; t < plan->ntasks; t++) {
-    int p, w, s;
-    pd_plan_task(plan, t, &p, &w, &s);
-    pr.work_total += (double)plan->widths[w];
-  }
+  /* progress weighs a task by its neuron-sample work per step */
+  pd_progress pr = {.plan = plan,
+                    .t0 = MPI_Wtime(),
+                    .quiet = args->quiet,
+                    .work_total = pd_plan_work_per_step(plan)};
   double t0 = MPI_Wtime();
   err = pd_sched_run(world, plan, cfg, data, g, results, on_done, &pr);
   if (err) goto fail;

@@ -48,6 +48,43 @@ double pd_net_initial_param(const pd_net_config *cfg, int64_t k, int j) {
   return cfg->asi && (k & 1) ? -a : a;
 }
 
+/* theta(0) of global neuron K into init[0..d+1].  Callers go through a
+ * shard in order; the second neuron of an ASI pair (pairs never straddle
+ * ranks) mirrors the first, which init still holds. */
+static void pd_net_theta0(const pd_net_config *cfg, int64_t K, double *init) {
+  if (cfg->asi && (K & 1)) {
+    init[0] = -init[0];
+    return;
+  }
+  for (int j = 0; j <= cfg->d + 1; j++)
+    init[j] = pd_net_initial_param(cfg, K, j);
+}
+
+/* Local: dd[0] += |a - a_ref|^2, dd[1] += |w - w_ref|^2 over the current
+ * parameters, summed in fixed block order; the reference is theta(0) if
+ * from_init, else zero.  init is scratch of d + 2 doubles. */
+static void pd_net_sq_dist(const pd_net *net, int from_init, double *init,
+                           pd_acc dd[2]) {
+  const pd_net_config *cfg = &net->cfg;
+  const double *a = net->a[net->cur], *w = net->w[net->cur];
+  for (int j = 0; j <= cfg->d + 1; j++) init[j] = 0;
+  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
+    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
+    double sa = 0, sw = 0;
+    for (int64_t k = b; k < e; k++) {
+      if (from_init) pd_net_theta0(cfg, net->k0 + k, init);
+      double da = a[k] - init[0];
+      sa = fma(da, da, sa);
+      for (int j = 0; j <= cfg->d; j++) {
+        double dw = w[j * net->stride + k] - init[j + 1];
+        sw = fma(dw, dw, sw);
+      }
+    }
+    pd_acc_add(&dd[0], sa);
+    pd_acc_add(&dd[1], sw);
+  }
+}
+
 /* ---- creation ----------------------------------------------------------- */
 
 static int pd_net_check_config(const pd_net_config *c) {
@@ -110,29 +147,15 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
     pd_net_destroy(&net);
     return err;
   }
-  const int d = cfg->d;
-  double *a = net->a[0], *w = net->w[0];
-  pd_acc n2[2];
-  pd_acc_zero(n2, 2);
+  double *a = net->a[0], *w = net->w[0], *init = net->tmp;
   for (int64_t k = 0; k < net->mloc; k++) {
-    a[k] = pd_net_initial_param(cfg, net->k0 + k, 0);
-    for (int j = 0; j <= d; j++)
-      w[j * net->stride + k] = pd_net_initial_param(cfg, net->k0 + k, j + 1);
+    pd_net_theta0(cfg, net->k0 + k, init);
+    a[k] = init[0];
+    for (int j = 0; j <= cfg->d; j++) w[j * net->stride + k] = init[j + 1];
   }
-  /* |a(0)|^2 and |w(0)|^2 in the same block order as pd_net_rd */
-  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
-    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
-    double sa = 0, sw = 0;
-    for (int64_t k = b; k < e; k++) {
-      sa = fma(a[k], a[k], sa);
-      for (int j = 0; j <= d; j++) {
-        double v = w[j * net->stride + k];
-        sw = fma(v, v, sw);
-      }
-    }
-    pd_acc_add(&n2[0], sa);
-    pd_acc_add(&n2[1], sw);
-  }
+  pd_acc n2[2]; /* |a(0)|^2 and |w(0)|^2 */
+  pd_acc_zero(n2, 2);
+  pd_net_sq_dist(net, 0, init, n2);
   err = pd_acc_allreduce(n2, 2, net->comm);
   PD_COLLECTIVE(net->comm, err);
   net->a0_norm2 = pd_acc_value(&n2[0]);
@@ -279,33 +302,9 @@ int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
 
 int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
   pd_timer_start(PD_T_RD);
-  const pd_net_config *cfg = &net->cfg;
-  const double *a = net->a[net->cur], *w = net->w[net->cur];
-  double *init = net->tmp; /* d + 2 values; tmp is free between kernels */
   pd_acc dd[2];
   pd_acc_zero(dd, 2);
-  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
-    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
-    double sa = 0, sw = 0;
-    for (int64_t k = b; k < e; k++) {
-      /* theta(0) of this neuron into init[0..d+1]; the second neuron of an
-       * ASI pair (pairs never straddle ranks) mirrors the first */
-      if (!cfg->asi || ((net->k0 + k) & 1) == 0) {
-        for (int j = 0; j <= cfg->d + 1; j++)
-          init[j] = pd_net_initial_param(cfg, net->k0 + k, j);
-      } else {
-        init[0] = -init[0];
-      }
-      double da = a[k] - init[0];
-      sa = fma(da, da, sa);
-      for (int j = 0; j <= cfg->d; j++) {
-        double dw = w[j * net->stride + k] - init[j + 1];
-        sw = fma(dw, dw, sw);
-      }
-    }
-    pd_acc_add(&dd[0], sa);
-    pd_acc_add(&dd[1], sw);
-  }
+  pd_net_sq_dist(net, 1, net->tmp, dd); /* tmp is free between kernels */
   int err = pd_acc_allreduce(dd, 2, net->comm);
   pd_timer_stop(PD_T_RD);
   PD_CALL(err);

@@ -102,10 +102,15 @@ double pd_plan_work_per_step(const pd_plan *plan) {
   return w * plan->P * plan->S * (double)plan->n;
 }
 
-double pd_plan_max_bytes(const pd_plan *plan, int g) {
+int64_t pd_plan_max_width(const pd_plan *plan) {
   int64_t m = 0;
   for (int i = 0; i < plan->W; i++)
     if (plan->widths[i] > m) m = plan->widths[i];
+  return m;
+}
+
+double pd_plan_max_bytes(const pd_plan *plan, int g) {
+  const int64_t m = pd_plan_max_width(plan);
   /* whole blocks per rank: the largest shard has ceil(blocks / g) blocks */
   double blocks = (double)((m + PD_NET_BLOCK - 1) / PD_NET_BLOCK);
   double per_rank = ((double)(int64_t)((blocks + g - 1) / g)) * PD_NET_BLOCK;

@@ -24,10 +24,7 @@ typedef struct {
 int pd_sched_group_size(const pd_plan *plan, int nranks, int requested) {
   int g = requested;
   if (g <= 0) {
-    int64_t m = 0;
-    for (int i = 0; i < plan->W; i++)
-      if (plan->widths[i] > m) m = plan->widths[i];
-    g = (int)(m >> 18);
+    g = (int)(pd_plan_max_width(plan) >> 18);
     if (g < 1) g = 1;
   }
   return g < nranks ? g : nranks;

@@ -43,6 +43,9 @@ void pd_plan_task(const pd_plan *plan, int64_t t, int *p, int *w, int *s);
 int pd_plan_scales(const pd_plan *plan, int p, int w, double base_scale,
                    pd_scales *scales);
 
+/* The widest network of the plan. */
+int64_t pd_plan_max_width(const pd_plan *plan);
+
 /* Neuron-sample work of one step summed over all tasks, and the largest
  * per-rank parameter memory in bytes for a group of g ranks. */
 double pd_plan_work_per_step(const pd_plan *plan);
