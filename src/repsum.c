@@ -108,6 +108,27 @@ int pd_acc_allreduce(pd_acc *a, size_t n, MPI_Comm comm) {
   return PD_OK;
 }
 
+int pd_acc_reduce(pd_acc *a, size_t n, int root, MPI_Comm comm) {
+  PD_CALL(pd_acc_mpi_init());
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  for (size_t i = 0; i < n; i++) pd_acc_normalize(&a[i]);
+  const size_t chunk = 1u << 20;
+  for (size_t off = 0; off < n; off += chunk) {
+    size_t c = n - off < chunk ? n - off : chunk;
+    if (rank == root)
+      PD_CALL_MPI(MPI_Reduce(MPI_IN_PLACE, a + off, (int)c, pd_acc_type,
+                             pd_acc_mpi_op, root, comm));
+    else
+      PD_CALL_MPI(MPI_Reduce(a + off, NULL, (int)c, pd_acc_type, pd_acc_mpi_op,
+                             root, comm));
+  }
+  /* the sums' digits may reach size * 2^32: normalize before further adds */
+  if (rank == root)
+    for (size_t i = 0; i < n; i++) pd_acc_normalize(&a[i]);
+  return PD_OK;
+}
+
 int pd_repsum(const double *x, double *out, size_t n, MPI_Comm comm) {
   pd_acc *acc = NULL;
   int err = pd_calloc(n, sizeof *acc, &acc);

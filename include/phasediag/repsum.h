@@ -38,6 +38,11 @@ double pd_acc_value(const pd_acc *a);
  * error code; n*PD_ACC_WORDS must fit an MPI int count in chunks. */
 int pd_acc_allreduce(pd_acc *a, size_t n, MPI_Comm comm);
 
+/* Exact sum of n accumulators over comm into rank `root` (collective): on
+ * root, a[i] becomes the sum over all ranks (normalized); elsewhere a[i] is
+ * only normalized (same value).  Counts are chunked to fit MPI ints. */
+int pd_acc_reduce(pd_acc *a, size_t n, int root, MPI_Comm comm);
+
 /* Convenience, collective: reproducible sum over comm of the local values
  * x[0..n) (each rank's x summed exactly), result in out[0..n) on all ranks. */
 int pd_repsum(const double *x, double *out, size_t n, MPI_Comm comm);
