@@ -208,6 +208,22 @@ int pd_dmat_syevd(pd_dmat *A, double *w, pd_dmat *Z) {
                          info, wq);
   PD_COLLECTIVE(comm, err);
   int lwork = (int)ceil(wq) + 1;
+  /* The query can undercount what pdsyevd hands on to pdormtr (at offset 4n
+   * of work): with a single block (nb = n, e.g. one rank and n <= 64)
+   * pdormtr fails ("parameter number 16") and pdsyevd returns info 0 with
+   * eigenvectors that were never back-transformed.  Add pdormtr's minimum,
+   * max(nb (nb - 1) / 2, (mloc + nloc) nb) + nb^2. */
+  {
+    const double nb = A->nb;
+    double need = (double)(A->mloc + A->nloc) * nb;
+    if (nb * (nb - 1) / 2 > need) need = nb * (nb - 1) / 2;
+    need += nb * nb + 4.0 * A->n + 1;
+    if (need > (double)(INT_MAX / 2))
+      err = pd_error_raise(PD_ERR_NUMERIC, __FILE__, __LINE__, __func__,
+                           "pdsyevd workspace %g too large", need);
+    PD_COLLECTIVE(comm, err);
+    if (need > lwork) lwork = (int)need;
+  }
   int liwork = 7 * A->n + 8 * A->npcol + 2;
   if (iwq > liwork) liwork = iwq;
   double *work = NULL;
