@@ -21,11 +21,10 @@ void pd_phase_destroy(pd_phase **pphase) {
   pd_free(pphase);
 }
 
-int pd_classify(const pd_plan *plan, const pd_config *cfg,
+int pd_classify(const pd_plan *plan, const pd_config *cfg, int64_t len,
                 const double *results, pd_phase **out) {
   *out = NULL;
   const int P = plan->P, WS = plan->W * plan->S;
-  const int64_t len = pd_task_record_len(cfg);
   pd_phase *ph = NULL;
   double *x = NULL, *y = NULL;
   int err = pd_calloc(1, sizeof *ph, &ph);

@@ -33,13 +33,16 @@ enum {
   S_TRAIN,
   S_CLASSIFY,
   S_FEATURES,
+  S_SPECTRAL,
+  S_NTK,
   S_RUN,
   S_OUTPUT,
   S_COUNT
 };
 
 static const char *const pd_sections[S_COUNT] = {
-    "data", "grid", "model", "train", "classify", "features", "run", "output"};
+    "data",     "grid",     "model", "train", "classify",
+    "features", "spectral", "ntk",   "run",   "output"};
 
 enum {
   K_SOURCE,
@@ -50,6 +53,10 @@ enum {
   K_DATA_FILE,
   K_IMAGES,
   K_LABELS,
+  K_FREQUENCIES,
+  K_SAMPLING,
+  K_TEST,
+  K_TEST_N,
   K_GAMMA,
   K_GAMMA_PRIME,
   K_WIDTHS,
@@ -70,6 +77,20 @@ enum {
   K_BAND,
   K_CAP,
   K_COS_THRESHOLD,
+  K_SP_ENABLED,
+  K_SP_SNAPSHOTS,
+  K_SP_METHODS,
+  K_SP_PEAKS,
+  K_SP_PEAK_REL,
+  K_SP_MAX_FREQ,
+  K_SP_DELTA_TOL,
+  K_SP_DELTAS,
+  K_SP_GRID_N,
+  K_SP_GRID_METHOD,
+  K_NTK_ENABLED,
+  K_NTK_TOP,
+  K_NTK_RIDGE,
+  K_NTK_LFP,
   K_GROUP_SIZE,
   K_OUTPUT_FILE,
   K_OVERWRITE,
@@ -88,6 +109,10 @@ static const struct {
     [K_DATA_FILE] = {S_DATA, "file"},
     [K_IMAGES] = {S_DATA, "images"},
     [K_LABELS] = {S_DATA, "labels"},
+    [K_FREQUENCIES] = {S_DATA, "frequencies"},
+    [K_SAMPLING] = {S_DATA, "sampling"},
+    [K_TEST] = {S_DATA, "test"},
+    [K_TEST_N] = {S_DATA, "test_n"},
     [K_GAMMA] = {S_GRID, "gamma"},
     [K_GAMMA_PRIME] = {S_GRID, "gamma_prime"},
     [K_WIDTHS] = {S_GRID, "widths"},
@@ -108,12 +133,32 @@ static const struct {
     [K_BAND] = {S_CLASSIFY, "band"},
     [K_CAP] = {S_FEATURES, "cap"},
     [K_COS_THRESHOLD] = {S_FEATURES, "cos_threshold"},
+    [K_SP_ENABLED] = {S_SPECTRAL, "enabled"},
+    [K_SP_SNAPSHOTS] = {S_SPECTRAL, "snapshots"},
+    [K_SP_METHODS] = {S_SPECTRAL, "methods"},
+    [K_SP_PEAKS] = {S_SPECTRAL, "peaks"},
+    [K_SP_PEAK_REL] = {S_SPECTRAL, "peak_rel"},
+    [K_SP_MAX_FREQ] = {S_SPECTRAL, "max_freq"},
+    [K_SP_DELTA_TOL] = {S_SPECTRAL, "delta_tol"},
+    [K_SP_DELTAS] = {S_SPECTRAL, "deltas"},
+    [K_SP_GRID_N] = {S_SPECTRAL, "grid_n"},
+    [K_SP_GRID_METHOD] = {S_SPECTRAL, "grid_method"},
+    [K_NTK_ENABLED] = {S_NTK, "enabled"},
+    [K_NTK_TOP] = {S_NTK, "top"},
+    [K_NTK_RIDGE] = {S_NTK, "ridge"},
+    [K_NTK_LFP] = {S_NTK, "lfp"},
     [K_GROUP_SIZE] = {S_RUN, "group_size"},
     [K_OUTPUT_FILE] = {S_OUTPUT, "file"},
     [K_OVERWRITE] = {S_OUTPUT, "overwrite"},
 };
 
-static const char *const pd_builtins[] = {"paper1d", "sines", "relu_mix"};
+static const char *const pd_builtins[] = {"paper1d", "sines", "relu_mix",
+                                          "harmonics", "parity"};
+static const char *const pd_test_names[] = {"none", "grid", "holdout"};
+static const char *const pd_sampling_names[] = {"auto", "uniform", "random"};
+static const char *const pd_sp_method_names[] = {"dft", "projection", "filter",
+                                                 "grid"};
+static const char *const pd_grid_method_names[] = {"auto", "gather", "reduce"};
 static const char *const pd_source_names[] = {"builtin", "hdf5", "idx"};
 
 /* ---- parse state and error recording ------------------------------------- */
@@ -409,6 +454,55 @@ static int pd_scheme_list(pd_parse *st, int key, const char *value,
   return 1;
 }
 
+/* A short comma list of distinct positive integers (harmonic frequencies). */
+static int pd_freq_list(pd_parse *st, int key, const char *value,
+                        pd_config *cfg) {
+  pd_list l;
+  if (!pd_split(st, key, value, ',', &l)) return 0;
+  if (l.n > PD_CONFIG_MAX_SHORT)
+    return pd_fail_at(st, st->line, "[data] %s: expected at most %d values",
+                      pd_keys[key].name, PD_CONFIG_MAX_SHORT);
+  return pd_int_list(st, key, value, 1, 1 << 20, "an integer in [1, 2^20]",
+                     cfg->freqs, &cfg->nfreq);
+}
+
+/* Filter widths: distinct finite numbers > 0. */
+static int pd_delta_list(pd_parse *st, int key, const char *value,
+                         pd_config *cfg) {
+  pd_list l;
+  if (!pd_split(st, key, value, ',', &l)) return 0;
+  if (l.n > PD_CONFIG_MAX_SHORT)
+    return pd_fail_at(st, st->line, "[spectral] %s: expected at most %d values",
+                      pd_keys[key].name, PD_CONFIG_MAX_SHORT);
+  for (int i = 0; i < l.n; i++) {
+    double x = 0;
+    if (!pd_parse_double(l.item[i], &x) || !(x > 0))
+      return pd_expected(st, key, "a finite number > 0", l.item[i]);
+    for (int j = 0; j < i; j++)
+      if (cfg->sp_deltas[j] == x) return pd_twice(st, key, l.item[i]);
+    cfg->sp_deltas[i] = x;
+  }
+  cfg->sp_ndeltas = l.n;
+  return 1;
+}
+
+static int pd_method_list(pd_parse *st, int key, const char *value,
+                          pd_config *cfg) {
+  pd_list l;
+  if (!pd_split(st, key, value, ',', &l)) return 0;
+  int bits = 0;
+  for (int i = 0; i < l.n; i++) {
+    int m = 0;
+    if (!pd_choice(st, key, l.item[i], pd_sp_method_names, 4,
+                   "dft, projection, filter or grid", &m))
+      return 0;
+    if (bits & (1 << m)) return pd_twice(st, key, l.item[i]);
+    bits |= 1 << m;
+  }
+  cfg->sp_methods = bits;
+  return 1;
+}
+
 /* ---- one key ------------------------------------------------------------- */
 
 static int pd_set(pd_parse *st, int key, const char *v) {
@@ -420,8 +514,8 @@ static int pd_set(pd_parse *st, int key, const char *v) {
                        &c->source);
     case K_BUILTIN: {
       int b = 0;
-      if (!pd_choice(st, key, v, pd_builtins, 3, "paper1d, sines or relu_mix",
-                     &b))
+      if (!pd_choice(st, key, v, pd_builtins, 5,
+                     "paper1d, sines, relu_mix, harmonics or parity", &b))
         return 0;
       pd_set_string(c->builtin, sizeof c->builtin, pd_builtins[b]);
       return 1;
@@ -439,6 +533,16 @@ static int pd_set(pd_parse *st, int key, const char *v) {
     case K_DATA_FILE: return pd_path(st, key, v, c->data_file);
     case K_IMAGES: return pd_path(st, key, v, c->images);
     case K_LABELS: return pd_path(st, key, v, c->labels);
+    case K_FREQUENCIES: return pd_freq_list(st, key, v, c);
+    case K_SAMPLING:
+      return pd_choice(st, key, v, pd_sampling_names, 3,
+                       "auto, uniform or random", &c->sampling);
+    case K_TEST:
+      return pd_choice(st, key, v, pd_test_names, 3, "none, grid or holdout",
+                       &c->test);
+    case K_TEST_N:
+      return pd_int(st, key, v, 1, INT64_C(1) << 30, "an integer in [1, 2^30]",
+                    &c->test_n);
     case K_GAMMA: return pd_gamma_list(st, key, v, c->gamma, &c->ngamma);
     case K_GAMMA_PRIME:
       return pd_gamma_list(st, key, v, c->gamma_prime, &c->ngamma_prime);
@@ -488,6 +592,38 @@ static int pd_set(pd_parse *st, int key, const char *v) {
     case K_COS_THRESHOLD:
       return pd_real(st, key, v, 0, 1, 1, 1, "a number in (0, 1)",
                      &c->cos_threshold);
+    case K_SP_ENABLED: return pd_bool(st, key, v, &c->spectral);
+    case K_SP_SNAPSHOTS:
+      return pd_int32(st, key, v, 0, 10000, "an integer in [0, 10000]",
+                      &t->snapshots);
+    case K_SP_METHODS: return pd_method_list(st, key, v, c);
+    case K_SP_PEAKS:
+      return pd_int32(st, key, v, 1, 1024, "an integer in [1, 1024]",
+                      &c->sp_peaks);
+    case K_SP_PEAK_REL:
+      return pd_real(st, key, v, 0, 1, 1, 0, "a number in (0, 1]",
+                     &c->sp_peak_rel);
+    case K_SP_MAX_FREQ:
+      return pd_int32(st, key, v, 0, 1 << 20,
+                      "an integer in [0, 2^20] (0 = n / 2)", &c->sp_max_freq);
+    case K_SP_DELTA_TOL:
+      return pd_real(st, key, v, 0, 1, INFINITY, 1, "a finite number > 0",
+                     &c->sp_delta_tol);
+    case K_SP_DELTAS: return pd_delta_list(st, key, v, c);
+    case K_SP_GRID_N:
+      return pd_int(st, key, v, 2, 1 << 16, "an integer in [2, 65536]",
+                    &c->sp_grid_n);
+    case K_SP_GRID_METHOD:
+      return pd_choice(st, key, v, pd_grid_method_names, 3,
+                       "auto, gather or reduce", &c->sp_grid_method);
+    case K_NTK_ENABLED: return pd_bool(st, key, v, &c->ntk);
+    case K_NTK_TOP:
+      return pd_int32(st, key, v, 1, 100000, "an integer in [1, 100000]",
+                      &c->ntk_top);
+    case K_NTK_RIDGE:
+      return pd_real(st, key, v, 0, 0, INFINITY, 1, "a finite number >= 0",
+                     &c->ntk_ridge);
+    case K_NTK_LFP: return pd_bool(st, key, v, &c->ntk_lfp);
     case K_GROUP_SIZE:
       return pd_int32(st, key, v, 0, INT_MAX, "an integer >= 0 (0 = automatic)",
                       &c->group_size);
@@ -508,7 +644,7 @@ static int pd_section_index(const char *name) {
 static int pd_unknown_section(pd_parse *st, const char *name) {
   return pd_fail_at(st, st->line,
                     "unknown section [%s] (expected data, grid, model, train, "
-                    "classify, features, run or output)",
+                    "classify, features, spectral, ntk, run or output)",
                     name);
 }
 
@@ -616,36 +752,45 @@ static const char *pd_where(const pd_parse *st, int key, char *buf,
   return buf;
 }
 
-/* Keys of [data] that the chosen source (or builtin set) does not use. */
+/* Keys of [data] that the chosen source (or builtin set) does not use, and
+ * the test set. */
 static int pd_check_data(pd_parse *st) {
-  const pd_config *c = st->cfg;
-  int synthetic =
-      c->source == PD_DATA_BUILTIN && strcmp(c->builtin, "paper1d") != 0;
+  pd_config *c = st->cfg;
+  const int builtin = c->source == PD_DATA_BUILTIN;
+  const int paper = builtin && strcmp(c->builtin, "paper1d") == 0;
+  const int harmonics = builtin && strcmp(c->builtin, "harmonics") == 0;
+  const int parity = builtin && strcmp(c->builtin, "parity") == 0;
+  const int synthetic = builtin && !paper;
   char src[32], bi[32];
   pd_where(st, K_SOURCE, src, sizeof src);
   pd_where(st, K_BUILTIN, bi, sizeof bi);
   static const struct {
-    /* the source the key belongs to, or -1: sines, relu_mix or idx; -2:
-     * sines or relu_mix */
+    /* the source the key belongs to, or -1: synthetic or idx; -2:
+     * synthetic; -3: harmonics */
     int key, source;
     const char *belongs;
   } rules[] = {
       {K_BUILTIN, PD_DATA_BUILTIN, "source = builtin"},
-      {K_N, -1, "builtin = sines or relu_mix, or source = idx"},
-      {K_D, -2, "builtin = sines or relu_mix"},
-      {K_DATA_SEED, -2, "builtin = sines or relu_mix"},
+      {K_N, -1,
+       "builtin = sines, relu_mix, harmonics or parity, or source "
+       "= idx"},
+      {K_D, -2, "builtin = sines, relu_mix, harmonics or parity"},
+      {K_DATA_SEED, -2, "builtin = sines, relu_mix, harmonics or parity"},
       {K_DATA_FILE, PD_DATA_HDF5, "source = hdf5"},
       {K_IMAGES, PD_DATA_IDX, "source = idx"},
       {K_LABELS, PD_DATA_IDX, "source = idx"},
+      {K_FREQUENCIES, -3, "builtin = harmonics"},
+      {K_SAMPLING, -3, "builtin = harmonics"},
   };
   for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
     int key = rules[i].key, line = st->key_line[key];
     if (line == 0) continue;
     int ok = rules[i].source >= 0    ? c->source == rules[i].source
              : rules[i].source == -1 ? synthetic || c->source == PD_DATA_IDX
-                                     : synthetic;
+             : rules[i].source == -2 ? synthetic
+                                     : harmonics;
     if (ok) continue;
-    if (c->source != PD_DATA_BUILTIN || rules[i].source >= 0)
+    if (!builtin || rules[i].source >= 0)
       return pd_fail_at(
           st, line, "[data] %s: applies only to %s, but source = %s (%s)",
           pd_keys[key].name, rules[i].belongs, pd_source_names[c->source], src);
@@ -663,6 +808,93 @@ static int pd_check_data(pd_parse *st) {
                       "[data] n: expected an integer in [1, 70000] for source "
                       "= idx, got '%lld'",
                       (long long)c->n);
+  if (parity) {
+    if (c->d == 0) c->d = 10;
+    if (c->d > 20)
+      return pd_fail_at(st, st->key_line[K_D],
+                        "[data] d: expected an integer in [1, 20] for builtin "
+                        "= parity (all 2^d corners are generated), got '%d'",
+                        c->d);
+    const int64_t corners = INT64_C(1) << c->d;
+    if (c->n == 0) c->n = corners / 2;
+    if (c->n > corners || (c->n == corners && c->test == PD_TEST_HOLDOUT))
+      return pd_fail_at(
+          st, st->key_line[K_N],
+          "[data] n: %lld training points, but parity in d = %d "
+          "has %lld corners%s",
+          (long long)c->n, c->d, (long long)corners,
+          c->test == PD_TEST_HOLDOUT ? " and holds some out" : "");
+    if (st->key_line[K_TEST] == 0) c->test = PD_TEST_HOLDOUT;
+  }
+  int lt = st->key_line[K_TEST], ln = st->key_line[K_TEST_N];
+  if (ln > 0 && c->test == PD_TEST_NONE)
+    return pd_fail_at(st, ln,
+                      "[data] test_n: given, but there is no test set (set "
+                      "test = grid or holdout)");
+  if (c->test == PD_TEST_GRID && (!builtin || parity || c->d > 1))
+    return pd_fail_at(st, lt,
+                      "[data] test = grid: needs a 1-D built-in target "
+                      "(paper1d, or sines, relu_mix, harmonics with d = 1), "
+                      "got %s%s%s (use test = holdout)",
+                      builtin ? "builtin = " : "source = ",
+                      builtin ? c->builtin : pd_source_names[c->source],
+                      builtin && c->d > 1 ? " with d > 1" : "");
+  if (c->test == PD_TEST_HOLDOUT && paper)
+    return pd_fail_at(st, lt,
+                      "[data] test = holdout: builtin = paper1d has only its "
+                      "4 training points (use test = grid)");
+  if (parity && c->test_n > 0 && c->n + c->test_n > (INT64_C(1) << c->d))
+    return pd_fail_at(st, ln,
+                      "[data] test_n: %lld + n = %lld exceeds the %lld "
+                      "corners of parity in d = %d",
+                      (long long)c->test_n, (long long)c->n,
+                      (long long)(INT64_C(1) << c->d), c->d);
+  return 1;
+}
+
+/* [spectral] and [ntk] against the data. */
+static int pd_check_observers(pd_parse *st) {
+  pd_config *c = st->cfg;
+  const int builtin = c->source == PD_DATA_BUILTIN;
+  const int analytic = builtin && strcmp(c->builtin, "parity") != 0;
+  const int d = builtin ? (strcmp(c->builtin, "paper1d") == 0 ? 1
+                           : c->d > 0                         ? c->d
+                                                              : 1)
+                        : 0; /* files: known after reading */
+  const int lm = st->key_line[K_SP_METHODS];
+  if (c->sp_methods & PD_SP_DFT && d > 1)
+    return pd_fail_at(st, lm,
+                      "[spectral] methods: dft needs 1-D inputs, but d = %d "
+                      "(use projection, filter or grid)",
+                      d);
+  if (c->sp_methods & PD_SP_GRID) {
+    if (!analytic)
+      return pd_fail_at(st, lm,
+                        "[spectral] methods: grid evaluates the target "
+                        "between the data, so it needs an analytic built-in "
+                        "target (paper1d, sines, relu_mix or harmonics)");
+    if (d > 4)
+      return pd_fail_at(st, lm,
+                        "[spectral] methods: grid supports d = 1 to 4, but "
+                        "d = %d",
+                        d);
+    double pts = pow((double)c->sp_grid_n, d);
+    if (pts > 0x1p27)
+      return pd_fail_at(st, st->key_line[K_SP_GRID_N],
+                        "[spectral] grid_n: %lld^%d = %.3g grid points is "
+                        "more than 2^27",
+                        (long long)c->sp_grid_n, d, pts);
+  }
+  static const int spectral_keys[] = {
+      K_SP_SNAPSHOTS, K_SP_METHODS, K_SP_PEAKS,  K_SP_PEAK_REL,   K_SP_MAX_FREQ,
+      K_SP_DELTA_TOL, K_SP_DELTAS,  K_SP_GRID_N, K_SP_GRID_METHOD};
+  if (!c->spectral && !c->ntk)
+    for (size_t i = 0; i < sizeof spectral_keys / sizeof spectral_keys[0]; i++)
+      if (st->key_line[spectral_keys[i]] > 0)
+        return pd_fail_at(st, st->key_line[spectral_keys[i]],
+                          "[spectral] %s: given, but [spectral] enabled is "
+                          "not true",
+                          pd_keys[spectral_keys[i]].name);
   return 1;
 }
 
@@ -715,6 +947,18 @@ void pd_config_defaults(pd_config *cfg) {
   cfg->band = 0.1;
   cfg->feature_cap = 256;
   cfg->cos_threshold = 0.99;
+  cfg->nfreq = 3;
+  cfg->freqs[0] = 1;
+  cfg->freqs[1] = 3;
+  cfg->freqs[2] = 5;
+  cfg->sp_peaks = 8;
+  cfg->sp_peak_rel = 1e-2;
+  cfg->sp_delta_tol = 0.1;
+  cfg->sp_ndeltas = 1;
+  cfg->sp_deltas[0] = 1.0;
+  cfg->sp_grid_n = 32;
+  cfg->ntk_top = 16;
+  cfg->ntk_lfp = 1;
   cfg->group_size = 0;
   pd_set_string(cfg->output, sizeof cfg->output, "phasediag.h5");
   cfg->overwrite = 0;
@@ -742,7 +986,8 @@ int pd_config_parse(const char *path, const char *text, pd_config *cfg) {
   }
   PD_CHECK(r != -2, PD_ERR_ALLOC, "%s: inih could not allocate its buffer",
            path);
-  if (!st.failed && pd_check_data(&st)) pd_check_grid(&st);
+  if (!st.failed && pd_check_data(&st) && pd_check_grid(&st))
+    pd_check_observers(&st);
   PD_CHECK(!st.failed, PD_ERR_CONFIG, "%s", st.msg);
   return PD_OK;
 }

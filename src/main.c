@@ -133,6 +133,7 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
 
 typedef struct {
   const pd_plan *plan;
+  const pd_job *job;
   int64_t done;
   double work_done, work_total, t0;
   int quiet;
@@ -170,6 +171,24 @@ static void on_done(int64_t t, const double *rec, void *ctx) {
           (unsigned long long)pr->plan->seeds[s],
           pd_status_name((int)rec[PD_R_STATUS]), rec[PD_R_STEPS],
           rec[PD_R_LOSS], rec[PD_R_RDW], rec[PD_R_SECONDS], e1, e2);
+  const pd_layout *L = &pr->job->layout;
+  if (L->methods)
+    fprintf(stderr,
+            "    F-Principle: rank correlation (frequency, step) %.3f%s\n",
+            rec[PD_R_VERDICT],
+            rec[PD_R_VERDICT] > 0.5    ? ": low frequencies first"
+            : isnan(rec[PD_R_VERDICT]) ? ": undetermined"
+                                       : ": not ordered");
+  if (L->ntk)
+    fprintf(stderr,
+            "    NTK: |emp - closed| %.3g (t=0), kernel change %.3g, "
+            "linearity error %.3g (train) %.3g (test)\n",
+            rec[L->theory + PD_TH_DIST0], rec[L->theory + PD_TH_CHANGE],
+            rec[L->theory + PD_TH_LIN_TRAIN], rec[L->theory + PD_TH_LIN_TEST]);
+  if (L->ntest > 0)
+    fprintf(stderr,
+            "    test: loss %.3e, relative error %.3g, sign accuracy %.3f\n",
+            rec[PD_R_TEST_LOSS], rec[PD_R_TEST_REL], rec[PD_R_TEST_ACC]);
   fflush(stderr);
 }
 
@@ -250,8 +269,9 @@ static int run(MPI_Comm world, const pd_args *args) {
   MPI_Comm_size(world, &size);
   pd_config *cfg = NULL;
   char *text = NULL;
-  pd_data *data = NULL;
+  pd_data *data = NULL, *test = NULL;
   pd_plan *plan = NULL;
+  pd_job job = {0};
   double *results = NULL;
   pd_phase *phase = NULL;
   int status = 2, err;
@@ -266,7 +286,10 @@ static int run(MPI_Comm world, const pd_args *args) {
     snprintf(cfg->output, sizeof cfg->output, "%s", args->output);
   if (args->overwrite) cfg->overwrite = 1;
   if (args->group_size > 0) cfg->group_size = args->group_size;
-  err = pd_dataset_load(world, cfg, &data);
+  err = pd_dataset_load_sets(world, cfg, &data, &test);
+  if (err) goto fail;
+  job = (pd_job){.cfg = cfg, .data = data, .test = test};
+  err = pd_layout_init(&job.layout, cfg, data, test);
   if (err) goto fail;
   err = pd_plan_create(cfg, data->n, data->d, &plan);
   if (err) goto fail;
@@ -282,7 +305,7 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (err) goto fail;
 
   status = 1; /* from here on a failure is not the input's fault */
-  const int64_t len = pd_task_record_len(cfg);
+  const int64_t len = job.layout.len;
   err = rank == 0
             ? pd_calloc((size_t)(plan->ntasks * len), sizeof(double), &results)
             : PD_OK;
@@ -295,14 +318,15 @@ static int run(MPI_Comm world, const pd_args *args) {
          size > 1 ? "s" : "", size / g, size / g > 1 ? "s" : "", g);
   /* progress weighs a task by its neuron-sample work per step */
   pd_progress pr = {.plan = plan,
+                    .job = &job,
                     .t0 = MPI_Wtime(),
                     .quiet = args->quiet,
                     .work_total = pd_plan_work_per_step(plan)};
   double t0 = MPI_Wtime();
-  err = pd_sched_run(world, plan, cfg, data, g, results, on_done, &pr);
+  err = pd_sched_run(world, plan, &job, g, results, on_done, &pr);
   if (err) goto fail;
   if (rank == 0) {
-    err = pd_classify(plan, cfg, results, &phase);
+    err = pd_classify(plan, cfg, len, results, &phase);
     if (!err) pd_phase_print(stdout, plan, phase);
     fflush(stdout);
   }
@@ -314,7 +338,7 @@ static int run(MPI_Comm world, const pd_args *args) {
                         .wall_seconds = MPI_Wtime() - t0};
   /* attributes are written collectively: every rank must pass rank 0's */
   MPI_Bcast(&prov.wall_seconds, 1, MPI_DOUBLE, 0, world);
-  err = pd_output_write(world, cfg->output, plan, cfg, results, phase, &prov);
+  err = pd_output_write(world, cfg->output, plan, &job, results, phase, &prov);
   if (err) goto fail;
   pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
          MPI_Wtime() - t0);
@@ -330,6 +354,7 @@ done:
   pd_free(&results);
   pd_plan_destroy(&plan);
   pd_data_destroy(&data);
+  pd_data_destroy(&test);
   pd_free(&text);
   pd_free(&cfg);
   return status;

@@ -134,11 +134,76 @@ static void pd_gather_field(const double *res, int64_t nt, int64_t len, int f,
   for (int64_t t = 0; t < nt; t++) out[t] = res[t * len + f];
 }
 
-static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_config *cfg,
+/* The optional per-run fields (snapshots, spectra, theory, test output):
+ * each [P, W, S, dims...], gathered from the records. */
+static void pd_write_fields(pd_h5 *h, const pd_plan *plan, const pd_layout *L,
+                            const double *res, double *buf, int64_t *ibuf) {
+  pd_field f[96];
+  int nf = 0;
+  if (pd_layout_fields(L, f, 96, &nf) != PD_OK) {
+    pd_h5_fail(h, "describe", "the record fields");
+    return;
+  }
+  static const char *groups[] = {"/snapshots",
+                                 "/spectral",
+                                 "/spectral/dft",
+                                 "/spectral/projection",
+                                 "/spectral/filter",
+                                 "/spectral/grid",
+                                 "/ntk",
+                                 "/test"};
+  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+    int used = 0;
+    for (int k = 0; k < nf; k++)
+      used |= strncmp(f[k].name, groups[i], strlen(groups[i])) == 0 &&
+              f[k].name[strlen(groups[i])] == '/' &&
+              strchr(f[k].name + strlen(groups[i]) + 1, '/') == NULL;
+    hid_t g;
+    if (used && (g = pd_h5_group(h, groups[i])) >= 0) H5Gclose(g);
+  }
+  const int64_t nt = plan->ntasks;
+  for (int k = 0; k < nf; k++) {
+    hsize_t dims[5] = {(hsize_t)plan->P, (hsize_t)plan->W, (hsize_t)plan->S,
+                       (hsize_t)f[k].dims[0], (hsize_t)f[k].dims[1]};
+    int64_t per = 1;
+    for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        for (int64_t i = 0; i < per; i++) {
+          double v = res[t * L->len + f[k].offset + i];
+          if (f[k].integer)
+            ibuf[t * per + i] = isfinite(v) ? (int64_t)v : -1;
+          else
+            buf[t * per + i] = v;
+        }
+    pd_h5_write(h, f[k].name,
+                f[k].integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+                3 + f[k].rank, dims, f[k].integer ? (void *)ibuf : (void *)buf);
+    pd_h5_attr_on(h, f[k].name, "description", f[k].description);
+  }
+}
+
+/* The training and test sets (every rank holds them; rank 0 writes). */
+static void pd_write_data(pd_h5 *h, const pd_job *job) {
+  hid_t g = pd_h5_group(h, "/data");
+  if (g >= 0) H5Gclose(g);
+  const pd_data *sets[2] = {job->data, job->test};
+  const char *xs[2] = {"/data/x", "/data/x_test"};
+  const char *ys[2] = {"/data/y", "/data/y_test"};
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i]) continue;
+    hsize_t dx[2] = {(hsize_t)sets[i]->n, (hsize_t)sets[i]->d};
+    pd_h5_write(h, xs[i], H5T_NATIVE_DOUBLE, 2, dx, sets[i]->x);
+    pd_h5_write(h, ys[i], H5T_NATIVE_DOUBLE, 1, dx, sets[i]->y);
+  }
+}
+
+static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                             const double *res, const pd_phase *ph, double *buf,
                             int64_t *ibuf, int8_t *bbuf) {
-  const int64_t nt = plan->ntasks, len = pd_task_record_len(cfg);
-  const int64_t K = cfg->train.history_points, F = cfg->feature_cap;
+  const pd_layout *L = &job->layout;
+  const int64_t nt = plan->ntasks, len = L->len;
+  const int64_t K = L->K, F = L->F;
   const int P = plan->P;
   const hsize_t dP[1] = {(hsize_t)P}, dW[1] = {(hsize_t)plan->W},
                 dS[1] = {(hsize_t)plan->S},
@@ -211,7 +276,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_config *cfg,
   for (int k = 0; k < 4; k++) {
     if (h->root)
       for (int64_t t = 0; t < nt; t++)
-        memcpy(buf + t * K, res + t * len + PD_R_HEAD + k * K,
+        memcpy(buf + t * K, res + t * len + L->hist + k * K,
                sizeof(double) * (size_t)K);
     pd_h5_write(h, hist[k], H5T_NATIVE_DOUBLE, 4, dH, buf);
   }
@@ -221,7 +286,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_config *cfg,
   for (int k = 0; k < 4; k++) {
     if (h->root)
       for (int64_t t = 0; t < nt; t++)
-        memcpy(buf + t * F, res + t * len + PD_R_HEAD + 4 * K + k * F,
+        memcpy(buf + t * F, res + t * len + L->feat + k * F,
                sizeof(double) * (size_t)F);
     pd_h5_write(h, feat[k], H5T_NATIVE_DOUBLE, 4, dF, buf);
   }
@@ -246,10 +311,26 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_config *cfg,
   const char *names = "0 linear, 1 critical, 2 condensed, -1 undetermined";
   pd_h5_attr_on(h, "/phase/regime", "names", names);
   pd_h5_attr_on(h, "/phase/theory_regime", "names", names);
+  pd_write_fields(h, plan, L, res, buf, ibuf);
+  pd_write_data(h, job);
+}
+
+/* Doubles of the largest per-run field (or K, F), times the tasks. */
+static int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
+  int64_t most = L->K > L->F ? L->K : L->F;
+  pd_field f[96];
+  int nf = 0;
+  if (pd_layout_fields(L, f, 96, &nf) == PD_OK)
+    for (int k = 0; k < nf; k++) {
+      int64_t per = 1;
+      for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
+      if (per > most) most = per;
+    }
+  return plan->ntasks * most;
 }
 
 int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
-                    const pd_config *cfg, const double *results,
+                    const pd_job *job, const double *results,
                     const pd_phase *phase, const pd_provenance *prov) {
   int rank;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
@@ -257,8 +338,7 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
   char tmp[PD_CONFIG_MAX_PATH + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   /* scratch for one dataset: the largest is [P, W, S, max(K, F)] */
-  int64_t K = cfg->train.history_points, F = cfg->feature_cap;
-  int64_t n = plan->ntasks * (K > F ? K : F);
+  int64_t n = pd_output_scratch(plan, &job->layout);
   if (n < plan->P * PD_LABEL_LEN) n = plan->P * PD_LABEL_LEN;
   if (n < plan->S) n = plan->S;
   double *buf = NULL;
@@ -266,8 +346,7 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
   int8_t *bbuf = NULL;
   /* every rank fills the small plan-derived datasets itself */
   int err = pd_calloc((size_t)n, sizeof(double), &buf);
-  if (!err)
-    err = pd_calloc((size_t)(plan->ntasks + plan->S), sizeof(int64_t), &ibuf);
+  if (!err) err = pd_calloc((size_t)(n + plan->S), sizeof(int64_t), &ibuf);
   if (!err) err = pd_calloc((size_t)plan->ntasks, sizeof(int8_t), &bbuf);
   if (err) {
     pd_free(&buf);
@@ -286,7 +365,7 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
   if (err == PD_OK) {
     h.xfer = H5Pcreate(H5P_DATASET_XFER);
     H5Pset_dxpl_mpio(h.xfer, H5FD_MPIO_COLLECTIVE);
-    pd_write_layout(&h, plan, cfg, results, phase, buf, ibuf, bbuf);
+    pd_write_layout(&h, plan, job, results, phase, buf, ibuf, bbuf);
     /* provenance on the root group (metadata: same values on every rank) */
     char when[32];
     time_t now = time(NULL);

@@ -79,9 +79,9 @@ static int pd_sched_wait(MPI_Request *req) {
   }
 }
 
-int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_config *cfg,
-                 const pd_data *data, int group_size, double *results,
-                 pd_sched_done_fn done, void *ctx) {
+int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
+                 int group_size, double *results, pd_sched_done_fn done,
+                 void *ctx) {
   int rank, size;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   PD_CALL_MPI(MPI_Comm_size(comm, &size));
@@ -90,7 +90,7 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_config *cfg,
   int color = rank / g < ngroups ? rank / g : ngroups - 1;
   pd_sched s = {.comm = MPI_COMM_NULL,
                 .plan = plan,
-                .len = pd_task_record_len(cfg),
+                .len = job->layout.len,
                 .pending_stops = ngroups - 1,
                 .results = results,
                 .done = done,
@@ -109,7 +109,7 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_config *cfg,
   const int master = rank == 0, leader = grank == 0;
   if (master && results)
     for (int64_t t = 0; t < plan->ntasks; t++)
-      pd_task_record_clear(cfg, results + t * s.len);
+      pd_task_record_clear(&job->layout, results + t * s.len);
   s.buf[PD_R_TASK] = -1; /* the first request carries no result */
   for (;;) {
     int64_t t = -1;
@@ -126,7 +126,7 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_config *cfg,
     PD_CALL_MPI(MPI_Ibcast(&t, 1, MPI_INT64_T, 0, group, &req));
     PD_CALL(pd_sched_wait(&req));
     if (t < 0) break;
-    err = pd_task_run(group, plan, cfg, data, t,
+    err = pd_task_run(group, plan, job, t,
                       master && ngroups > 1 ? pd_sched_poll : NULL, &s, s.buf);
     if (err != PD_OK) pd_error_abort(comm, err); /* never leave peers waiting */
     if (master) pd_sched_record(&s, s.buf);

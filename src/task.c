@@ -1,22 +1,241 @@
 #include "phasediag/task.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
+#include "phasediag/spectral.h"
+#include "phasediag/theory.h"
 #include "phasediag/train.h"
 
-int64_t pd_task_record_len(const pd_config *cfg) {
-  return PD_R_HEAD + 4 * (int64_t)cfg->train.history_points +
-         4 * (int64_t)cfg->feature_cap;
+int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
+                   const pd_data *test) {
+  memset(L, 0, sizeof *L);
+  const int d = data->d;
+  L->K = cfg->train.history_points;
+  L->F = cfg->feature_cap;
+  if (cfg->spectral) {
+    L->methods = cfg->sp_methods ? cfg->sp_methods
+                 : d == 1        ? PD_SP_DFT
+                                 : PD_SP_PROJECTION | PD_SP_FILTER;
+    PD_CHECK(!(L->methods & PD_SP_DFT) || d == 1, PD_ERR_CONFIG,
+             "%s: [spectral] methods = dft needs 1-D inputs, but the data "
+             "have d = %d (use projection, filter or grid)",
+             cfg->path, d);
+    PD_CHECK(!(L->methods & PD_SP_GRID) || d <= 4, PD_ERR_CONFIG,
+             "%s: [spectral] methods = grid supports d = 1 to 4, but the "
+             "data have d = %d",
+             cfg->path, d);
+    L->np = cfg->sp_peaks;
+    L->nd = cfg->sp_ndeltas;
+    if (L->methods & PD_SP_GRID)
+      L->nsh =
+          (int64_t)floor(sqrt((double)d) * (double)(cfg->sp_grid_n / 2) + 0.5) +
+          1;
+  }
+  L->ntk = cfg->ntk;
+  L->top = cfg->ntk ? (cfg->ntk_top < data->n ? cfg->ntk_top : data->n) : 0;
+  L->ntest = test ? test->n : 0;
+  L->S = L->methods || L->ntk ? cfg->train.snapshots + 2 : 0;
+  const int64_t S = L->S, P = L->np;
+  int64_t o = PD_R_HEAD;
+  L->hist = o;
+  o += 4 * L->K;
+  L->feat = o;
+  o += 4 * L->F;
+  L->snap = o;
+  o += 3 * S; /* step, time, loss */
+  L->dft = o;
+  if (L->methods & PD_SP_DFT) o += PD_PK_DELTA(P) + S * P;
+  L->proj = o;
+  if (L->methods & PD_SP_PROJECTION) o += PD_PK_DELTA(P) + S * P;
+  L->filt = o;
+  if (L->methods & PD_SP_FILTER) o += PD_FI_LOW(L->nd) + 2 * S * L->nd;
+  L->grid = o;
+  if (L->methods & PD_SP_GRID) o += PD_GR_REL(L->nsh) + S * L->nsh;
+  L->theory = o;
+  if (L->ntk) o += PD_TH_HEAD + 3 * L->top + 2 * S * L->top + S + 4 * L->ntest;
+  L->test = o;
+  o += L->ntest; /* the trained network on the test set */
+  L->len = o;
+  return PD_OK;
 }
 
-void pd_task_record_clear(const pd_config *cfg, double *rec) {
-  int64_t len = pd_task_record_len(cfg);
-  for (int64_t i = 0; i < len; i++) rec[i] = NAN;
+static void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
+                         int64_t d1, int64_t offset, int integer,
+                         const char *description) {
+  memset(f, 0, sizeof *f);
+  snprintf(f->name, sizeof f->name, "%s", name);
+  f->rank = rank;
+  f->dims[0] = d0;
+  f->dims[1] = d1;
+  f->offset = offset;
+  f->integer = integer;
+  f->description = description;
+}
+
+/* The fields of a peak block (dft or projection) under group g. */
+static int pd_peak_fields(const pd_layout *L, const char *g, int64_t off,
+                          pd_field *f, int *n) {
+  const int64_t P = L->np;
+  char name[64];
+  snprintf(name, sizeof name, "%s/frequency", g);
+  pd_field_set(&f[(*n)++], name, 1, P, 0, off + PD_PK_FREQ(P), 0,
+               "peak frequency (cycles per period of the coordinate); NaN "
+               "past the peaks found");
+  snprintf(name, sizeof name, "%s/target_amplitude", g);
+  pd_field_set(&f[(*n)++], name, 1, P, 0, off + PD_PK_AMP(P), 0,
+               "|y^| at the peak");
+  snprintf(name, sizeof name, "%s/converged_step", g);
+  pd_field_set(&f[(*n)++], name, 1, P, 0, off + PD_PK_CONV(P), 0,
+               "first snapshot step with Delta_F < delta_tol (NaN: never)");
+  snprintf(name, sizeof name, "%s/rank_correlation", g);
+  pd_field_set(&f[(*n)++], name, 0, 0, 0, off + PD_PK_RHO(P), 0,
+               "Spearman rho of peak frequency against converged step");
+  snprintf(name, sizeof name, "%s/delta", g);
+  pd_field_set(&f[(*n)++], name, 2, L->S, P, off + PD_PK_DELTA(P), 0,
+               "Delta_F = ||h^| - |y^|| / |y^| per snapshot and peak");
+  return PD_OK;
+}
+
+int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
+  PD_CHECK(max >= 64, PD_ERR_ARG, "room for %d fields", max);
+  int n = 0;
+  const int64_t S = L->S, T = L->top, D = L->nd, N = L->nsh;
+  if (S > 0) {
+    pd_field_set(&f[n++], "/snapshots/step", 1, S, 0, L->snap, 1,
+                 "training step of each snapshot (-1: not reached)");
+    pd_field_set(&f[n++], "/snapshots/time", 1, S, 0, L->snap + S, 0,
+                 "flow time of each snapshot");
+    pd_field_set(&f[n++], "/snapshots/loss", 1, S, 0, L->snap + 2 * S, 0,
+                 "training loss at each snapshot");
+  }
+  if (L->methods) {
+    pd_field_set(&f[n++], "/spectral/verdict", 0, 0, 0, PD_R_VERDICT, 0,
+                 "Spearman rho of frequency against convergence step (grid "
+                 "shells if on, else dft, else projection peaks); > 0: low "
+                 "frequencies first");
+  }
+  if (L->methods & PD_SP_DFT) pd_peak_fields(L, "/spectral/dft", L->dft, f, &n);
+  if (L->methods & PD_SP_PROJECTION)
+    pd_peak_fields(L, "/spectral/projection", L->proj, f, &n);
+  if (L->methods & PD_SP_FILTER) {
+    const int64_t o = L->filt;
+    pd_field_set(&f[n++], "/spectral/filter/delta", 1, D, 0, o + PD_FI_DELTA(D),
+                 0, "filter width delta");
+    pd_field_set(&f[n++], "/spectral/filter/converged_step_low", 1, D, 0,
+                 o + PD_FI_CONV_LOW(D), 0,
+                 "first snapshot step with e_low < delta_tol");
+    pd_field_set(&f[n++], "/spectral/filter/converged_step_high", 1, D, 0,
+                 o + PD_FI_CONV_HIGH(D), 0,
+                 "first snapshot step with e_high < delta_tol");
+    pd_field_set(&f[n++], "/spectral/filter/e_low", 2, S, D, o + PD_FI_LOW(D),
+                 0, "|y_low - h_low| / |y_low| per snapshot and delta");
+    pd_field_set(&f[n++], "/spectral/filter/e_high", 2, S, D,
+                 o + PD_FI_LOW(D) + S * D, 0,
+                 "|y_high - h_high| / |y_high| per snapshot and delta");
+  }
+  if (L->methods & PD_SP_GRID) {
+    const int64_t o = L->grid;
+    pd_field_set(&f[n++], "/spectral/grid/target_power", 1, N, 0,
+                 o + PD_GR_POWER(N), 0,
+                 "sum of |Y(k)|^2 over the shell round(|k|) = s");
+    pd_field_set(&f[n++], "/spectral/grid/converged_step", 1, N, 0,
+                 o + PD_GR_CONV(N), 0,
+                 "first snapshot step with relative shell error < "
+                 "delta_tol (NaN: never, or a shell without target power)");
+    pd_field_set(&f[n++], "/spectral/grid/rank_correlation", 0, 0, 0,
+                 o + PD_GR_RHO(N), 0,
+                 "Spearman rho of shell |k| against converged step over the "
+                 "shells with target power");
+    pd_field_set(&f[n++], "/spectral/grid/method", 0, 0, 0, o + PD_GR_METHOD(N),
+                 1,
+                 "network evaluation on the grid: 1 gather parameters, 2 "
+                 "reduce partial outputs");
+    pd_field_set(&f[n++], "/spectral/grid/bytes", 1, 2, 0, o + PD_GR_BYTES(N),
+                 0, "bytes one evaluation moves per rank: gather, reduce");
+    pd_field_set(&f[n++], "/spectral/grid/rel_error", 2, S, N, o + PD_GR_REL(N),
+                 0,
+                 "sqrt(sum |H - Y|^2 / sum |Y|^2) over each shell, per "
+                 "snapshot");
+  }
+  if (L->ntk) {
+    const int64_t o = L->theory, E = o + PD_TH_HEAD;
+    static const struct {
+      const char *name;
+      int off;
+      const char *what;
+    } sc[] = {
+        {"/ntk/dist0", PD_TH_DIST0, "|Theta(0) - Theta_inf|_F / |Theta_inf|_F"},
+        {"/ntk/dist1", PD_TH_DIST1,
+         "|Theta(t*) - Theta_inf|_F / |Theta_inf|_F"},
+        {"/ntk/kernel_change", PD_TH_CHANGE,
+         "|Theta(t*) - Theta(0)|_F / |Theta(0)|_F"},
+        {"/ntk/linearity_error_train", PD_TH_LIN_TRAIN,
+         "|f_net - f_lin| / |f_lin| at the training points"},
+        {"/ntk/linearity_error_test", PD_TH_LIN_TEST,
+         "|f_net - f_lin| / |f_lin| at the test points"},
+        {"/ntk/lfp_error", PD_TH_LFP,
+         "|f_net - h_lfp| / |h_lfp| at the test points (1-D)"},
+        {"/ntk/spline_error", PD_TH_SPLINE,
+         "|f_net - spline| / |spline| at the test points (1-D)"},
+        {"/ntk/pwl_error", PD_TH_PWL,
+         "|f_net - piecewise linear| / |piecewise linear| (1-D)"},
+        {"/ntk/lfp_crossover", PD_TH_XI_C,
+         "xi_c = sqrt(g4 / g2): spline below, piecewise linear above"}};
+    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++)
+      pd_field_set(&f[n++], sc[i].name, 0, 0, 0, o + sc[i].off, 0, sc[i].what);
+    pd_field_set(&f[n++], "/ntk/eigenvalues_closed", 1, T, 0, E, 0,
+                 "largest eigenvalues of the infinite-width kernel, "
+                 "descending");
+    pd_field_set(&f[n++], "/ntk/eigenvalues_t0", 1, T, 0, E + T, 0,
+                 "largest eigenvalues of the empirical NTK at t = 0");
+    pd_field_set(&f[n++], "/ntk/eigenvalues_tstar", 1, T, 0, E + 2 * T, 0,
+                 "largest eigenvalues of the empirical NTK at t*");
+    pd_field_set(&f[n++], "/ntk/projection", 2, S, T, E + 3 * T, 0,
+                 "residual f - y along the closed-form eigenvectors (largest "
+                 "eigenvalue first) per snapshot");
+    pd_field_set(&f[n++], "/ntk/projection_linear", 2, S, T, E + 3 * T + S * T,
+                 0, "the linear theory's prediction of /ntk/projection");
+    pd_field_set(&f[n++], "/ntk/loss_linear", 1, S, 0, E + 3 * T + 2 * S * T, 0,
+                 "the linearized loss at each snapshot's flow time");
+    if (L->ntest > 0) {
+      const int64_t c = E + 3 * T + 2 * S * T + S, M = L->ntest;
+      pd_field_set(&f[n++], "/ntk/test_prediction", 1, M, 0, c, 0,
+                   "kernel regression with Theta_inf at the test points");
+      pd_field_set(&f[n++], "/ntk/test_lfp", 1, M, 0, c + M, 0,
+                   "LFP minimizer at the test points (1-D)");
+      pd_field_set(&f[n++], "/ntk/test_spline", 1, M, 0, c + 2 * M, 0,
+                   "natural cubic spline through the training points");
+      pd_field_set(&f[n++], "/ntk/test_pwl", 1, M, 0, c + 3 * M, 0,
+                   "piecewise-linear interpolant of the training points");
+    }
+  }
+  if (L->ntest > 0) {
+    pd_field_set(&f[n++], "/runs/test_loss", 0, 0, 0, PD_R_TEST_LOSS, 0,
+                 "1/(2 n_test) sum (f - y)^2 on the test set");
+    pd_field_set(&f[n++], "/runs/test_rel_error", 0, 0, 0, PD_R_TEST_REL, 0,
+                 "|f - y| / |y| on the test set");
+    pd_field_set(&f[n++], "/runs/test_accuracy", 0, 0, 0, PD_R_TEST_ACC, 0,
+                 "fraction of test points with sign(f) = sign(y)");
+    pd_field_set(&f[n++], "/runs/train_accuracy", 0, 0, 0, PD_R_TRAIN_ACC, 0,
+                 "fraction of training points with sign(f) = sign(y)");
+    pd_field_set(&f[n++], "/test/output", 1, L->ntest, 0, L->test, 0,
+                 "the trained network at the test points");
+  }
+  if (S > 0)
+    pd_field_set(&f[n++], "/snapshots/seconds", 0, 0, 0, PD_R_SNAP_SECONDS, 0,
+                 "wall time spent in the snapshot observers");
+  *count = n;
+  return PD_OK;
+}
+
+void pd_task_record_clear(const pd_layout *L, double *rec) {
+  for (int64_t i = 0; i < L->len; i++) rec[i] = NAN;
   rec[PD_R_STATUS] = PD_STATUS_NOT_RUN;
 }
 
@@ -109,13 +328,107 @@ static int pd_task_features(pd_net *net, const pd_config *cfg, int64_t F,
   return err;
 }
 
-int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_config *cfg,
-                const pd_data *data, int64_t t, void (*poll)(void *),
-                void *poll_ctx, double *rec) {
+/* The observers of one run, called at the trainer's snapshots. */
+typedef struct {
+  const pd_layout *L;
+  const pd_data *data;
+  double *rec;
+  int64_t row;
+  pd_spectral *sp;
+  pd_theory *th;
+} pd_observers;
+
+static int pd_task_observe(void *ctx, pd_net *net, const double *f,
+                           int64_t step, double t, double loss) {
+  pd_observers *ob = ctx;
+  const pd_layout *L = ob->L;
+  if (ob->row >= L->S) return PD_OK; /* cannot happen: S = marks + 2 */
+  double *snap = ob->rec + L->snap;
+  snap[ob->row] = (double)step;
+  snap[L->S + ob->row] = t;
+  snap[2 * L->S + ob->row] = loss;
+  if (ob->sp) PD_CALL(pd_spectral_observe(ob->sp, net, f, ob->row, ob->rec));
+  if (ob->th) {
+    const int64_t T = L->top, S = L->S;
+    double *e = ob->rec + L->theory + PD_TH_HEAD;
+    PD_CALL(pd_theory_observe(ob->th, f, t, e + 3 * T + ob->row * T,
+                              e + 3 * T + S * T + ob->row * T,
+                              e + 3 * T + 2 * S * T + ob->row));
+  }
+  ob->row++;
+  ob->rec[PD_R_NSNAP] = (double)ob->row;
+  return PD_OK;
+}
+
+/* Sign agreement of f with y over n points. */
+static double pd_sign_accuracy(int64_t n, const double *f, const double *y) {
+  int64_t hit = 0;
+  for (int64_t i = 0; i < n; i++) hit += (f[i] > 0) == (y[i] > 0);
+  return n > 0 ? (double)hit / (double)n : NAN;
+}
+
+/* Test-set measures of the trained net (and the training accuracy). */
+static int pd_task_test(pd_net *net, const pd_job *job, double *rec) {
+  const pd_data *test = job->test, *data = job->data;
+  double *f = NULL;
+  const int64_t n = test->n > data->n ? test->n : data->n;
+  int err = pd_calloc((size_t)n, sizeof(double), &f);
+  PD_COLLECTIVE(pd_net_comm(net), err);
+  err = pd_net_output(net, data, f);
+  if (!err) {
+    rec[PD_R_TRAIN_ACC] = pd_sign_accuracy(data->n, f, data->y);
+    err = pd_net_output(net, test, f);
+  }
+  if (!err) {
+    double se = 0, sy = 0;
+    for (int64_t i = 0; i < test->n; i++) {
+      se += (f[i] - test->y[i]) * (f[i] - test->y[i]);
+      sy += test->y[i] * test->y[i];
+    }
+    rec[PD_R_TEST_LOSS] = 0.5 * se / (double)test->n;
+    rec[PD_R_TEST_REL] = sy > 0 ? sqrt(se / sy) : NAN;
+    rec[PD_R_TEST_ACC] = pd_sign_accuracy(test->n, f, test->y);
+    memcpy(rec + job->layout.test, f, sizeof(double) * (size_t)test->n);
+  }
+  pd_free(&f);
+  PD_CALL(err);
+  return PD_OK;
+}
+
+/* The theory's results at t* into the record. */
+static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
+                                 double *rec) {
+  pd_theory_summary s;
+  PD_CALL(pd_theory_finish(th, net, &s));
+  double *o = rec + L->theory;
+  o[PD_TH_DIST0] = s.dist0;
+  o[PD_TH_DIST1] = s.dist1;
+  o[PD_TH_CHANGE] = s.kernel_change;
+  o[PD_TH_LIN_TRAIN] = s.lin_err_train;
+  o[PD_TH_LIN_TEST] = s.lin_err_test;
+  o[PD_TH_LFP] = s.lfp_err;
+  o[PD_TH_SPLINE] = s.spline_err;
+  o[PD_TH_PWL] = s.pwl_err;
+  o[PD_TH_XI_C] = s.lfp_xi_c;
+  const int64_t T = L->top, S = L->S, M = L->ntest;
+  double *e = o + PD_TH_HEAD;
+  for (int w = 0; w < 3; w++) PD_CALL(pd_theory_eigenvalues(th, w, e + w * T));
+  if (M > 0) {
+    double *c = e + 3 * T + 2 * S * T + S;
+    PD_CALL(pd_theory_test_curves(th, c, NULL, c + M, c + 2 * M, c + 3 * M));
+  }
+  return PD_OK;
+}
+
+int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
+                int64_t t, void (*poll)(void *), void *poll_ctx, double *rec) {
+  const pd_config *cfg = job->cfg;
+  const pd_data *data = job->data;
+  const pd_layout *L = &job->layout;
   int p, w, s;
   pd_plan_task(plan, t, &p, &w, &s);
-  const int64_t K = cfg->train.history_points, Fcap = cfg->feature_cap;
-  pd_task_record_clear(cfg, rec);
+  const int64_t K = L->K, Fcap = L->F;
+  pd_task_record_clear(L, rec);
   rec[PD_R_TASK] = (double)t;
   pd_net_config nc = {.d = data->d,
                       .m = plan->widths[w],
@@ -126,16 +439,34 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_config *cfg,
   pd_net *net = NULL;
   PD_CALL(pd_net_create(group, &nc, &net));
   const int64_t F = Fcap < nc.m ? Fcap : nc.m;
-  double *feat = rec + PD_R_HEAD + 4 * K;
+  double *feat = rec + L->feat;
+  pd_observers ob = {.L = L, .data = data, .rec = rec};
   int err = pd_task_features(net, cfg, F, feat, feat + Fcap, &rec[PD_R_COND0]);
+  if (!err && L->methods)
+    err = pd_spectral_create(group, cfg, data, L, rec, &ob.sp);
+  if (!err && L->ntk) {
+    pd_theory_options to;
+    pd_theory_options_default(&to);
+    to.top = (int)L->top;
+    to.ridge = cfg->ntk_ridge;
+    to.lfp = cfg->ntk_lfp;
+    err = pd_theory_create(net, data, job->test, &to, &ob.th);
+  }
   pd_train_options opt = cfg->train;
   opt.poll = poll;
   opt.poll_ctx = poll_ctx;
+  if (L->S > 0) {
+    opt.observe = pd_task_observe;
+    opt.observe_ctx = &ob;
+  }
   pd_train_result r = {0};
   if (!err) err = pd_train(net, data, &opt, &r);
   if (!err)
     err = pd_task_features(net, cfg, F, feat + 2 * Fcap, feat + 3 * Fcap,
                            &rec[PD_R_COND1]);
+  if (!err && ob.sp) err = pd_spectral_finish(ob.sp, rec);
+  if (!err && ob.th) err = pd_task_theory_finish(ob.th, net, L, rec);
+  if (!err && job->test) err = pd_task_test(net, job, rec);
   if (!err) {
     rec[PD_R_STATUS] = r.status;
     rec[PD_R_STEPS] = (double)r.steps;
@@ -149,7 +480,8 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_config *cfg,
     rec[PD_R_LAMBDA] = r.lambda_max;
     rec[PD_R_NHIST] = r.nhistory;
     rec[PD_R_NFEAT] = (double)F;
-    double *h = rec + PD_R_HEAD;
+    if (L->S > 0) rec[PD_R_SNAP_SECONDS] = r.snapshot_seconds;
+    double *h = rec + L->hist;
     for (int i = 0; i < r.nhistory && i < K; i++) {
       h[i] = (double)r.history[i].step;
       h[K + i] = r.history[i].time;
@@ -158,6 +490,11 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_config *cfg,
     }
   }
   pd_train_result_free(&r);
+  int err2 = pd_spectral_destroy(&ob.sp);
+  int err3 = pd_theory_destroy(&ob.th);
   pd_net_destroy(&net);
-  return err;
+  PD_CALL(err);
+  PD_CALL(err2);
+  PD_CALL(err3);
+  return PD_OK;
 }

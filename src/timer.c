@@ -2,8 +2,8 @@
 
 #include "phasediag/error.h"
 
-static const char *const pd_timer_names[PD_T_COUNT] = {"kernel", "reduce", "rd",
-                                                       "lambda", "io"};
+static const char *const pd_timer_names[PD_T_COUNT] = {
+    "kernel", "reduce", "rd", "lambda", "io", "snapshot"};
 static double pd_timer_total[PD_T_COUNT], pd_timer_begin[PD_T_COUNT];
 static double pd_timer_calls[PD_T_COUNT];
 

@@ -29,6 +29,7 @@ void pd_train_options_default(pd_train_options *o) {
                           .max_rejects = 60,
                           .max_rel_step = 0.1,
                           .history_points = 64,
+                          .snapshots = 32,
                           .progress_seconds = 0};
 }
 
@@ -53,6 +54,8 @@ int pd_train_options_check(const pd_train_options *o) {
            "max_rel_step = %g must be in (0, 10]", o->max_rel_step);
   PD_CHECK(o->history_points >= 2, PD_ERR_ARG,
            "history_points = %d must be >= 2", o->history_points);
+  PD_CHECK(o->snapshots >= 0 && o->snapshots <= 10000, PD_ERR_ARG,
+           "snapshots = %d must be in [0, 10000]", o->snapshots);
   PD_CHECK(o->progress_seconds >= 0, PD_ERR_ARG,
            "progress_seconds = %g must be >= 0", o->progress_seconds);
   return PD_OK;
@@ -105,6 +108,34 @@ static double pd_cap(const pd_train_options *o, double lambda) {
   return cap < 1e300 ? cap : 1e300;
 }
 
+/* The snapshot marks: `count` log-spaced steps in [1, max_steps], strictly
+ * increasing (the first ones are 1, 2, ... where log spacing would repeat
+ * a step). */
+static int64_t pd_snapshot_mark(const pd_train_options *o, int j) {
+  const double top = (double)(o->max_steps > 1 ? o->max_steps : 1);
+  int64_t prev = 0, mark = 0;
+  for (int i = 1; i <= j; i++) {
+    mark = (int64_t)llround(pow(top, (double)i / o->snapshots));
+    if (mark <= prev) mark = prev + 1;
+    prev = mark;
+  }
+  return mark;
+}
+
+/* One observer call, timed apart from the steps. */
+static int pd_observe(const pd_train_options *o, pd_net *net,
+                      pd_train_result *res, const double *f, int64_t step,
+                      double t, double loss) {
+  if (!o->observe) return PD_OK;
+  pd_timer_start(PD_T_SNAPSHOT);
+  double t0 = MPI_Wtime();
+  int err = o->observe(o->observe_ctx, net, f, step, t, loss);
+  res->snapshot_seconds += MPI_Wtime() - t0;
+  res->nsnapshots++;
+  pd_timer_stop(PD_T_SNAPSHOT);
+  return err;
+}
+
 static int pd_record(pd_net *net, pd_train_result *res, int64_t step, double t,
                      double loss) {
   double rd_w, rd_a;
@@ -139,13 +170,16 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       pow((double)(opt->max_steps > 1 ? opt->max_steps : 2),
           1.0 / (opt->history_points - 2 > 0 ? opt->history_points - 2 : 1));
   double next_mark = 1;
-  int64_t steps = 0;
-  int rejects = 0;
+  int64_t steps = 0, last_observed = -1;
+  int rejects = 0, next_snap = 1;
+  int64_t snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   double lambda = 0, lr = 0, cap = 0;
   if (!isfinite(loss)) {
     res->status = PD_STATUS_DIVERGED;
   } else {
     PD_CALL(pd_record(net, res, 0, 0, loss));
+    PD_CALL(pd_observe(opt, net, res, f, 0, 0, loss));
+    last_observed = 0;
     PD_CALL(pd_train_lambda_max(net, data, v, work, 30, &lambda));
     lr = cap = pd_cap(opt, lambda);
   }
@@ -199,6 +233,14 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       while (next_mark <= (double)steps) next_mark *= ratio;
       if (next_mark < (double)steps + 1) next_mark = (double)steps + 1;
     }
+    if (snap_mark > 0 && steps >= snap_mark) {
+      PD_CALL(pd_observe(opt, net, res, f, steps, t, loss));
+      last_observed = steps;
+      while (snap_mark > 0 && snap_mark <= steps)
+        snap_mark = ++next_snap <= opt->snapshots
+                        ? pd_snapshot_mark(opt, next_snap)
+                        : -1;
+    }
     if (opt->progress_seconds > 0) {
       double now = MPI_Wtime();
       if (now - last_progress >= opt->progress_seconds) {
@@ -209,6 +251,8 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       }
     }
   }
+  if (last_observed >= 0 && last_observed != steps)
+    PD_CALL(pd_observe(opt, net, res, f, steps, t, loss));
   res->steps = steps;
   res->t_star = t;
   res->loss = loss;
@@ -220,6 +264,9 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   /* agree on the wall time so every rank reports the same figure */
   double sec = MPI_Wtime() - t0;
   PD_CALL_MPI(MPI_Allreduce(&sec, &res->seconds, 1, MPI_DOUBLE, MPI_MAX, comm));
+  sec = res->snapshot_seconds;
+  PD_CALL_MPI(MPI_Allreduce(&sec, &res->snapshot_seconds, 1, MPI_DOUBLE,
+                            MPI_MAX, comm));
   pd_free(&buf);
   return PD_OK;
 }

@@ -23,7 +23,7 @@ static const bad_case bad_cases[] = {
     /* sections and keys */
     {GRID "[optimizer]\nlr = 1\n",
      "t.ini:4: unknown section [optimizer] (expected data, grid, model, train, "
-     "classify, features, run or output)"},
+     "classify, features, spectral, ntk, run or output)"},
     {GRID "[extra]\n", "t.ini:4: unknown section [extra]"},
     {"[grid]\nwidths = 100\nwidth = 100\n",
      "t.ini:3: [grid] unknown key 'width' (expected gamma, gamma_prime, "
@@ -121,7 +121,8 @@ static const bad_case bad_cases[] = {
     {"[data]\nsource = csv\n" GRID,
      "t.ini:2: [data] source: expected builtin, hdf5 or idx, got 'csv'"},
     {"[data]\nbuiltin = circle\n" GRID,
-     "t.ini:2: [data] builtin: expected paper1d, sines or relu_mix, got "
+     "t.ini:2: [data] builtin: expected paper1d, sines, relu_mix, harmonics or "
+     "parity, got "
      "'circle'"},
     {"[data]\nfile = x.h5\n" GRID,
      "t.ini:2: [data] file: applies only to source = hdf5, but source = "
@@ -133,17 +134,20 @@ static const bad_case bad_cases[] = {
      "t.ini:3: [data] file: applies only to source = hdf5, but source = "
      "builtin"},
     {"[data]\nd = 3\n" GRID,
-     "t.ini:2: [data] d: applies only to builtin = sines or relu_mix, but "
+     "t.ini:2: [data] d: applies only to builtin = sines, relu_mix, harmonics "
+     "or parity, but "
      "builtin = paper1d (the default)"},
     {"[data]\nn = 10\nbuiltin = paper1d\n" GRID,
-     "t.ini:2: [data] n: applies only to builtin = sines or relu_mix, or "
+     "t.ini:2: [data] n: applies only to builtin = sines, relu_mix, harmonics "
+     "or parity, or "
      "source = idx, but builtin = paper1d (line 3)"},
     {"[data]\nsource = idx\nd = 3\n" GRID,
-     "t.ini:3: [data] d: applies only to builtin = sines or relu_mix, but "
+     "t.ini:3: [data] d: applies only to builtin = sines, relu_mix, harmonics "
+     "or parity, but "
      "source = idx (line 2)"},
     {"[data]\ndata_seed = 4\nsource = idx\n" GRID,
-     "t.ini:2: [data] data_seed: applies only to builtin = sines or "
-     "relu_mix, but source = idx (line 3)"},
+     "t.ini:2: [data] data_seed: applies only to builtin = sines, "
+     "relu_mix, harmonics or parity, but source = idx (line 3)"},
     {"[data]\nsource = idx\nbuiltin = sines\n" GRID,
      "t.ini:3: [data] builtin: applies only to source = builtin, but source "
      "= idx (line 2)"},

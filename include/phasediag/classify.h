@@ -22,8 +22,8 @@ typedef struct {
   int64_t *used;                                    /* runs in the fit */
 } pd_phase;
 
-/* Local: classify from the task records (ntasks x record length). */
-int pd_classify(const pd_plan *plan, const pd_config *cfg,
+/* Local: classify from the task records (ntasks x len doubles). */
+int pd_classify(const pd_plan *plan, const pd_config *cfg, int64_t len,
                 const double *results, pd_phase **phase);
 void pd_phase_destroy(pd_phase **phase);
 

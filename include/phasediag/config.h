@@ -8,6 +8,10 @@
  *              file = PATH                             (source = hdf5: /x, /y)
  *              images, labels = PATH                   (source = idx)
  *              n                                       (idx: first n samples)
+ *              builtin = harmonics: n, d, data_seed, frequencies = comma list
+ *              of integers (1, 3, 5), sampling = uniform | random
+ *              builtin = parity: d (10), n (training points), data_seed
+ *              test = none | grid | holdout, test_n    (a test set)
  *   [grid]     gamma, gamma_prime = comma list or start:stop:step
  *              widths = comma list (integers >= 2; 1e4 accepted)
  *              seeds = comma list (integers >= 0)
@@ -17,6 +21,10 @@
  *              power_iters, max_rejects, history_points
  *   [classify] band
  *   [features] cap (neurons kept per snapshot), cos_threshold
+ *   [spectral] enabled, snapshots, methods = dft, projection, filter, grid,
+ *              peaks, peak_rel, max_freq, delta_tol, deltas, grid_n,
+ *              grid_method = auto | gather | reduce
+ *   [ntk]      enabled, top, ridge, lfp
  *   [run]      group_size (0 = automatic)
  *   [output]   file, overwrite = true|false
  *
@@ -32,6 +40,26 @@
 
 #define PD_CONFIG_MAX_LIST 1024 /* entries of a grid list */
 #define PD_CONFIG_MAX_PATH 1024
+#define PD_CONFIG_MAX_SHORT \
+  16 /* entries of a short list (frequencies, deltas) */
+
+typedef enum {
+  PD_TEST_NONE = 0,
+  PD_TEST_GRID = 1,
+  PD_TEST_HOLDOUT = 2
+} pd_test_kind;
+typedef enum {
+  PD_SAMPLING_AUTO = 0,
+  PD_SAMPLING_UNIFORM = 1,
+  PD_SAMPLING_RANDOM = 2
+} pd_sampling;
+/* [spectral] methods, as bits */
+enum {
+  PD_SP_DFT = 1,        /* 1-D DFT / NUDFT at the training points */
+  PD_SP_PROJECTION = 2, /* NUDFT along the first principal component */
+  PD_SP_FILTER = 4,     /* Gaussian low / high-pass errors */
+  PD_SP_GRID = 8        /* FFTW-MPI spectra on an N^d grid */
+};
 
 typedef enum {
   PD_DATA_BUILTIN = 0,
@@ -50,6 +78,12 @@ typedef struct {
   char data_file[PD_CONFIG_MAX_PATH]; /* hdf5 */
   char images[PD_CONFIG_MAX_PATH];    /* idx */
   char labels[PD_CONFIG_MAX_PATH];    /* idx */
+  int nfreq;                          /* harmonics: frequencies (1, 3, 5) */
+  int64_t freqs[PD_CONFIG_MAX_SHORT];
+  int sampling;   /* pd_sampling: harmonics inputs (auto: uniform if d = 1) */
+  int test;       /* pd_test_kind (none; parity: holdout) */
+  int64_t test_n; /* test points; 0 = default (grid 512, holdout n / 4,
+                     parity: all points not trained on) */
   /* [grid] */
   int ngamma, ngamma_prime, nwidths, nseeds, nschemes;
   double gamma[PD_CONFIG_MAX_LIST], gamma_prime[PD_CONFIG_MAX_LIST];
@@ -66,6 +100,23 @@ typedef struct {
   /* [features] */
   int feature_cap;      /* default 256 */
   double cos_threshold; /* default 0.99 */
+  /* [spectral] (the snapshot count is train.snapshots) */
+  int spectral;        /* enabled (false) */
+  int sp_methods;      /* PD_SP_* bits; 0 = default (dft for d = 1, else
+                          projection and filter) */
+  int sp_peaks;        /* peaks tracked at most (8) */
+  double sp_peak_rel;  /* a peak is >= this fraction of the largest (1e-2) */
+  int sp_max_freq;     /* DFT frequencies examined, 0 = n / 2 (0) */
+  double sp_delta_tol; /* converged when Delta_F < this (0.1) */
+  int sp_ndeltas;      /* filter widths delta (one: 1.0) */
+  double sp_deltas[PD_CONFIG_MAX_SHORT];
+  int64_t sp_grid_n;  /* grid points per dimension (32) */
+  int sp_grid_method; /* PD_GRIDSPEC_AUTO, _GATHER, _REDUCE (auto) */
+  /* [ntk] */
+  int ntk;          /* enabled (false) */
+  int ntk_top;      /* eigen-components kept (16) */
+  double ntk_ridge; /* kernel-regression shift (0) */
+  int ntk_lfp;      /* LFP comparison when d = 1 with a test set (true) */
   /* [run] */
   int group_size; /* 0 = automatic */
   /* [output] */

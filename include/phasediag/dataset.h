@@ -13,7 +13,22 @@
  *             u_r = g / |g|, g_j = N(key, counter (j, 0)) (a unit vector);
  *             b_r = 2 U(key, (0, 1)) - 1 (every kink crosses the cube);
  *             c_r = N(key, (0, 2))
+ *   harmonics n points in [-pi, pi)^d: uniformly spaced x_i = -pi + 2 pi i / n
+ *             for d = 1 (sampling = auto or uniform: one period, so the DFT
+ *             at the points is exact), else pi (2 U - 1) as below;
+ *             y = (1/d) sum_j sum_f sin(f x_j) over [data] frequencies
+ *             (1, 3, 5): the power sits at |k| = f
+ *   parity    the 2^d corners of {-1, 1}^d (d <= 20, default 10) in an order
+ *             shuffled by Philox (key (data_seed, 2)), y = prod_j x_j; the
+ *             first n (default 2^(d-1)) train, the rest is the holdout set
  *   (sines, relu_mix: x_ij = 2 U(key (data_seed, 0), counter (i, j)) - 1)
+ *
+ * Test sets ([data] test): grid = test_n (512) points uniformly spaced over
+ * the built-in target's domain, ends included (1-D, analytic targets only);
+ * holdout = built-in: test_n (n / 4) fresh points of the same stream
+ * (indices n, n + 1, ...); parity: the corners not trained on; files: the
+ * last test_n samples (hdf5: of the file, default a fifth; idx: read after
+ * the n training samples, default 250).
  * hdf5:  datasets /x (n x d, or n for d = 1) and /y (n), float64 or
  *        convertible.
  * idx:   MNIST-format images (magic 2051) and labels (magic 2049), gzip
@@ -44,5 +59,19 @@ int pd_dataset_read_idx(const char *images, const char *labels, int64_t n,
 
 /* Collective on comm: the data set cfg names, on every rank. */
 int pd_dataset_load(MPI_Comm comm, const pd_config *cfg, pd_data **data);
+
+/* Collective on comm: the training set and the test set of [data] test
+ * (*test = NULL when none), on every rank. */
+int pd_dataset_load_sets(MPI_Comm comm, const pd_config *cfg, pd_data **data,
+                         pd_data **test);
+
+/* Local: y = the built-in target of cfg at the n points x (n x d); an error
+ * for parity and for files (no target between the data). */
+int pd_dataset_target(const pd_config *cfg, int64_t n, int d, const double *x,
+                      double *y);
+
+/* Local: the interval the built-in inputs come from, per coordinate
+ * (paper1d [-1/2, 1/2], harmonics [-pi, pi], others [-1, 1]). */
+void pd_dataset_domain(const pd_config *cfg, double *lo, double *hi);
 
 #endif

@@ -13,6 +13,7 @@
 #include "phasediag/classify.h"
 #include "phasediag/config.h"
 #include "phasediag/plan.h"
+#include "phasediag/task.h"
 
 typedef struct {
   const char *config_text; /* the job file, verbatim */
@@ -27,7 +28,7 @@ int pd_output_check(MPI_Comm comm, const char *path, int overwrite);
 
 /* Collective.  results and phase are read on rank 0 only (others: NULL). */
 int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
-                    const pd_config *cfg, const double *results,
+                    const pd_job *job, const double *results,
                     const pd_phase *phase, const pd_provenance *prov);
 
 #endif

@@ -15,6 +15,7 @@
 #include "phasediag/config.h"
 #include "phasediag/data.h"
 #include "phasediag/plan.h"
+#include "phasediag/task.h"
 
 /* Called on the master for every finished task, in completion order. */
 typedef void (*pd_sched_done_fn)(int64_t t, const double *rec, void *ctx);
@@ -24,11 +25,11 @@ typedef void (*pd_sched_done_fn)(int64_t t, const double *rec, void *ctx);
 int pd_sched_group_size(const pd_plan *plan, int nranks, int requested);
 
 /* Collective on comm: run every task of plan.  On rank 0, results (ntasks x
- * pd_task_record_len) receives the records in task order; other ranks may
+ * job->layout.len) receives the records in task order; other ranks may
  * pass NULL.  A task that fails with an error aborts the job on comm with
  * the message (a task that diverges is a result, not an error). */
-int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_config *cfg,
-                 const pd_data *data, int group_size, double *results,
-                 pd_sched_done_fn done, void *ctx);
+int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
+                 int group_size, double *results, pd_sched_done_fn done,
+                 void *ctx);
 
 #endif

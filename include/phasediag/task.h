@@ -1,11 +1,15 @@
 /* One task of a scan -- a (point, width, seed) -- trained on a group
  * communicator, and its result as a flat record of doubles.
  *
- * Record layout (K history points, F feature neurons; NaN where unused):
+ * Record layout (pd_layout; K history points, F feature neurons; NaN where
+ * unused):
  *   [0, PD_R_HEAD)          the scalars PD_R_* below
  *   + 0K .. 4K              history: step, time, loss, rd_w (K each)
  *   + 4K .. 4K + 4F         features: orientation and amplitude of F
  *                           sampled neurons at t = 0, then at t*
+ *   then, when switched on, the snapshot rows, the spectral measures, the
+ *   linear theory and the test-set output (offsets in pd_layout; the named
+ *   fields in pd_layout_fields, which the output writes as they are)
  * Orientation: atan2(b, w) for d = 1; for d > 1 the angle to the direction
  * of the heaviest cluster.  Amplitude: |a_k| |(w_k, b_k)|.  The scalar
  * condensation measure is the effective number of directions,
@@ -37,20 +41,108 @@ enum {
   PD_R_NHIST,
   PD_R_NFEAT,
   PD_R_LAMBDA,
-  PD_R_HEAD = 16
+  PD_R_TEST_LOSS,    /* 1/(2 n_test) |f - y|^2 on the test set */
+  PD_R_TEST_REL,     /* |f - y| / |y| on the test set */
+  PD_R_TEST_ACC,     /* fraction of test points with sign f = sign y */
+  PD_R_TRAIN_ACC,    /* the same on the training set */
+  PD_R_NSNAP,        /* snapshot rows filled */
+  PD_R_SNAP_SECONDS, /* wall time in the observers */
+  PD_R_VERDICT,      /* F-Principle: Spearman rho(frequency, step) */
+  PD_R_HEAD = 32
 };
 
-/* Doubles in one record. */
-int64_t pd_task_record_len(const pd_config *cfg);
+/* Where the parts of a record live (all offsets and sizes in doubles). */
+typedef struct {
+  int64_t len;   /* doubles per record */
+  int64_t K, F;  /* history points, features per snapshot */
+  int64_t S;     /* snapshot rows: snapshots + 2 with an observer, else 0 */
+  int methods;   /* [spectral] methods in effect (0: spectral off) */
+  int64_t np;    /* peaks tracked (dft, projection) */
+  int64_t nd;    /* filter widths */
+  int64_t nsh;   /* grid shells */
+  int ntk;       /* linear theory on */
+  int64_t top;   /* NTK eigen-components kept */
+  int64_t ntest; /* test points (0: no test set) */
+  int64_t hist, feat, snap, dft, proj, filt, grid, theory, test; /* offsets */
+} pd_layout;
+
+/* Offsets inside a spectral block of P peaks and S rows (dft, projection):
+ * frequency[P], target amplitude[P], converged step[P], rank correlation
+ * [1], Delta_F[S][P]. */
+#define PD_PK_FREQ(P) 0
+#define PD_PK_AMP(P) (P)
+#define PD_PK_CONV(P) (2 * (P))
+#define PD_PK_RHO(P) (3 * (P))
+#define PD_PK_DELTA(P) (3 * (P) + 1)
+/* Inside the filter block of D widths: delta[D], converged step of the low
+ * and the high part [D] each, e_low[S][D], e_high[S][D]. */
+#define PD_FI_DELTA(D) 0
+#define PD_FI_CONV_LOW(D) (D)
+#define PD_FI_CONV_HIGH(D) (2 * (D))
+#define PD_FI_LOW(D) (3 * (D))
+/* e_high at PD_FI_LOW(D) + S * D */
+/* Inside the grid block of N shells: target power[N], converged step[N],
+ * rank correlation, method used, bytes moved by gather and by reduce, then
+ * the relative error rel[S][N]. */
+#define PD_GR_POWER(N) 0
+#define PD_GR_CONV(N) (N)
+#define PD_GR_RHO(N) (2 * (N))
+#define PD_GR_METHOD(N) (2 * (N) + 1)
+#define PD_GR_BYTES(N) (2 * (N) + 2)
+#define PD_GR_REL(N) (2 * (N) + 4)
+/* Offsets inside the theory block: scalars, then eigenvalues (closed form,
+ * t = 0, t*) [top] each, projections and their linear prediction [S][top]
+ * each, the linearized loss [S], the test curves (prediction, LFP, spline,
+ * piecewise linear) [ntest] each. */
+enum {
+  PD_TH_DIST0 = 0,
+  PD_TH_DIST1,
+  PD_TH_CHANGE,
+  PD_TH_LIN_TRAIN,
+  PD_TH_LIN_TEST,
+  PD_TH_LFP,
+  PD_TH_SPLINE,
+  PD_TH_PWL,
+  PD_TH_XI_C,
+  PD_TH_HEAD = 12
+};
+
+/* The layout for a job: its config, training set (n, d) and test set
+ * (NULL: none).  PD_ERR_CONFIG when a method does not fit the data (dft
+ * with d > 1, grid with d > 4). */
+int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
+                   const pd_data *test);
+
+/* One named part of the record, for the output: dims are the per-run shape
+ * (rank 0: a scalar), written as [P, W, S, dims...]. */
+typedef struct {
+  char name[64];
+  int rank;
+  int64_t dims[2];
+  int64_t offset;
+  int integer; /* write as int64 (NaN -> -1) */
+  const char *description;
+} pd_field;
+
+/* The optional fields of L (snapshots, spectra, theory, test output) into
+ * f[0 .. *count), at most max. */
+int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count);
+
+/* A job: what every task reads. */
+typedef struct {
+  const pd_config *cfg;
+  const pd_data *data; /* training set */
+  const pd_data *test; /* test set or NULL */
+  pd_layout layout;
+} pd_job;
 
 /* Fill rec with "not run" (status -1, NaN elsewhere). */
-void pd_task_record_clear(const pd_config *cfg, double *rec);
+void pd_task_record_clear(const pd_layout *L, double *rec);
 
 /* Collective on group: train task t and fill rec (identical on every rank
  * of group).  poll (may be NULL) is called once per training step. */
-int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_config *cfg,
-                const pd_data *data, int64_t t, void (*poll)(void *),
-                void *poll_ctx, double *rec);
+int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
+                int64_t t, void (*poll)(void *), void *poll_ctx, double *rec);
 
 /* Local: effective number of directions of F neurons (a[F], w[F*(d+1)]),
  * and per neuron its orientation and amplitude (see above). */

@@ -12,6 +12,7 @@ typedef enum {
   PD_T_RD,         /* relative distance (theta(0) regenerated) */
   PD_T_LAMBDA,     /* power iterations for lambda_max */
   PD_T_IO,         /* file output */
+  PD_T_SNAPSHOT,   /* observers at snapshots (spectra, NTK) */
   PD_T_COUNT
 } pd_timer_id;
 

@@ -50,6 +50,16 @@ typedef struct {
    * that also schedules work answer its peers while it trains */
   void (*poll)(void *ctx);
   void *poll_ctx;
+  /* Snapshots: observe (may be NULL) is called, collectively, at step 0, at
+   * `snapshots` log-spaced steps in [1, max_steps] (the same marks for every
+   * run; those past the stop are not reached) and at the stop, with the
+   * network and its outputs f at the training points.  Its time is kept
+   * out of the step timers (PD_T_SNAPSHOT).  A non-zero return stops the
+   * training with that error. */
+  int snapshots; /* log-spaced snapshot marks (0 = only start and stop) */
+  int (*observe)(void *ctx, pd_net *net, const double *f, int64_t step,
+                 double t, double loss);
+  void *observe_ctx;
 } pd_train_options;
 
 void pd_train_options_default(pd_train_options *opt);
@@ -72,6 +82,8 @@ typedef struct {
   double seconds;     /* wall time of the run */
   int nhistory;
   pd_history_point *history; /* owned; pd_train_result_free */
+  int nsnapshots;            /* observer calls made */
+  double snapshot_seconds;   /* wall time spent in them (max over ranks) */
 } pd_train_result;
 
 /* Collective over the network's communicator.  Trains net on data in place.
