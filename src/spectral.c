@@ -187,6 +187,13 @@ int pd_spectral_observe(pd_spectral *sp, pd_net *net, const double *f,
     PD_CALL(pd_gridspec_error(sp->grid, net, sp->cfg->sp_grid_method,
                               b + PD_GR_REL(L->nsh) + row * L->nsh, NULL,
                               &used));
+    /* a shell the target does not reach has no relative error to speak
+     * of (its power is rounding noise) */
+    const double *pw = b + PD_GR_POWER(L->nsh);
+    double top = 0;
+    for (int64_t k = 0; k < L->nsh; k++) top = fmax(top, pw[k]);
+    for (int64_t k = 0; k < L->nsh; k++)
+      if (!(pw[k] > 1e-12 * top)) b[PD_GR_REL(L->nsh) + row * L->nsh + k] = NAN;
     double bg = 0, br = 0;
     (void)pd_gridspec_choose(sp->grid, net, &bg, &br); /* returns a method */
     b[PD_GR_METHOD(L->nsh)] = used;

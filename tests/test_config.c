@@ -85,6 +85,26 @@ static const bad_case bad_cases[] = {
      "if stop < start), got '0:1:0'"},
     {"[grid]\nwidths = 100\ngamma = 0\ngamma_prime = 1:0:0.5\n",
      "t.ini:4: [grid] gamma_prime: expected start:stop:step with step > 0"},
+    {"[grid]\nwidths = 100\ngamma = 1:1.0000000000000002:1e-16\n"
+     "gamma_prime = 0\n",
+     "t.ini:3: [grid] gamma: expected start:stop:step with distinct values"},
+    {"[spectral]\nenabled = true\nmethods = dft, fft\n[grid]\nwidths = "
+     "100\nschemes = ntk\n",
+     "t.ini:3: [spectral] methods: expected dft, projection, filter or grid, "
+     "got 'fft'"},
+    {"[data]\nbuiltin = sines\nd = 2\n[spectral]\nenabled = true\nmethods = "
+     "dft\n[grid]\nwidths = 100\nschemes = ntk\n",
+     "t.ini:6: [spectral] methods: dft needs 1-D inputs, but d = 2"},
+    {"[data]\nbuiltin = parity\ntest = grid\n[grid]\nwidths = 100\nschemes "
+     "= ntk\n",
+     "t.ini:3: [data] test = grid: needs a 1-D built-in target"},
+    {"[data]\ntest_n = 10\n[grid]\nwidths = 100\nschemes = ntk\n",
+     "t.ini:2: [data] test_n: given, but there is no test set"},
+    {"[spectral]\npeaks = 4\n[grid]\nwidths = 100\nschemes = ntk\n",
+     "t.ini:2: [spectral] peaks: given, but [spectral] enabled is not true"},
+    {"[data]\nbuiltin = sines\nfrequencies = 1, 2\n[grid]\nwidths = 100\n"
+     "schemes = ntk\n",
+     "t.ini:3: [data] frequencies: applies only to builtin = harmonics"},
     {"[grid]\nwidths = 100\ngamma = 0:1\ngamma_prime = 0\n",
      "t.ini:3: [grid] gamma: expected start:stop:step of finite numbers, got "
      "'0:1'"},
@@ -196,6 +216,14 @@ static const bad_case bad_cases[] = {
     {GRID "[run]\ngroup_size = -1\n",
      "t.ini:5: [run] group_size: expected an integer >= 0 (0 = automatic), "
      "got '-1'"},
+    {GRID "[run]\ncheckpoint_interval = -1\n",
+     "t.ini:5: [run] checkpoint_interval: expected a number of seconds in [0, "
+     "1e9] (0 = off), got '-1'"},
+    {GRID "[run]\ncheckpoint_interval = soon\n",
+     "t.ini:5: [run] checkpoint_interval: expected a number of seconds in [0, "
+     "1e9] (0 = off), got 'soon'"},
+    {GRID "[run]\ncheckpoint =\n",
+     "t.ini:5: [run] checkpoint: expected a path, got ''"},
     {GRID "[output]\nfile =\n",
      "t.ini:5: [output] file: expected a path, got ''"},
     {GRID "[output]\noverwrite = 2\n",
@@ -346,7 +374,8 @@ static void test_defaults(void) {
   PD_TEST_CHECK(c.nseeds == 1 && c.seeds[0] == 1 && c.asi == 1 &&
                     c.base_scale == 1.0 && c.band == 0.1 &&
                     c.feature_cap == 256 && c.cos_threshold == 0.99 &&
-                    c.group_size == 0 &&
+                    c.group_size == 0 && c.checkpoint[0] == '\0' &&
+                    c.checkpoint_interval == 600 &&
                     strcmp(c.output, "phasediag.h5") == 0 && c.overwrite == 0,
                 "other defaults");
   /* nothing else differs from the defaults, padding included */
