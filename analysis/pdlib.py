@@ -53,13 +53,37 @@ CONVERGED, NOT_RUN = 0, -1
 
 # The optional groups of docs/output.md.
 OPTIONAL_GROUPS = ("history", "phase", "features")
-# Groups announced for future issues (F-Principle and NTK tools, issues 4
-# and 5).  Their layout is not documented yet: the tools detect them, say so,
-# and show a generic, layout-agnostic preview (see fig_future_preview).
+# The F-Principle and NTK groups (issues 4 and 5).  The figures read their
+# documented datasets (KNOWN_DATASETS); a group holding none of them (an
+# unknown layout) gets a generic, layout-agnostic preview instead
+# (fig_future_preview).
 FUTURE_GROUPS = {
-    "spectral": "F-Principle heatmaps, filtering curves and grid-shell spectra",
-    "ntk": "NTK spectra and linear (NTK) predictions",
+    "spectral": "F-Principle figures (DFT peaks, projection, filtering, "
+    "grid-shell spectra)",
+    "ntk": "NTK figures (kernel distance, kernel change, linearity, residual "
+    "projections, linear predictions)",
 }
+
+# The documented datasets of /spectral and /ntk (docs/output.md); a group
+# holding none of them gets the generic preview (fig_future_preview).
+KNOWN_DATASETS = {
+    "spectral": {"verdict"} | {f"{m}/{n}" for m in ("dft", "projection")
+                               for n in ("frequency", "target_amplitude",
+                                         "converged_step", "rank_correlation",
+                                         "delta")}
+    | {f"filter/{n}" for n in ("delta", "converged_step_low",
+                               "converged_step_high", "e_low", "e_high")}
+    | {f"grid/{n}" for n in ("target_power", "converged_step",
+                             "rank_correlation", "method", "bytes",
+                             "rel_error")},
+    "ntk": {"dist0", "dist1", "kernel_change", "linearity_error_train",
+            "linearity_error_test", "lfp_error", "spline_error", "pwl_error",
+            "lfp_crossover", "eigenvalues_closed", "eigenvalues_t0",
+            "eigenvalues_tstar", "projection", "projection_linear",
+            "loss_linear", "test_prediction", "test_lfp", "test_spline",
+            "test_pwl"},
+}
+EXTRA_GROUPS = ("data", "snapshots", "spectral", "ntk", "test")
 
 FAR_FROM_BOUNDARY = 0.15  # the binary's "far from the boundary" distance
 
@@ -298,6 +322,12 @@ class Result:
         self.config = parse_config(self.config_text)
         self.band = _config_float(self.config, "classify", "band", 0.1)
         self.tol = _config_float(self.config, "train", "tol", 1e-6)
+        self.delta_tol = _config_float(self.config, "spectral", "delta_tol",
+                                       0.1)
+        # the run drawn by the per-run figures: width and seed values (None:
+        # the widest width, the first seed); pdplot --width / --seed
+        self.pick_width = None
+        self.pick_seed = None
 
         # /runs
         self.runs = {}
@@ -357,8 +387,10 @@ class Result:
         # /phase
         self._load_phase(f)
 
-        # future groups
+        # /spectral and /ntk (F-Principle and NTK observables) and the groups
+        # that go with them (/data, /snapshots, /test)
         self.future = {}
+        self.known = {}
         for g, what in FUTURE_GROUPS.items():
             if g in f and isinstance(f[g], h5py.Group):
                 items = []
@@ -368,10 +400,49 @@ class Result:
                         items.append((f"/{g}/{name}", obj.shape, str(obj.dtype)))
                 f[g].visititems(visit)
                 self.future[g] = items
-                self.note(f"/{g} found ({len(items)} dataset"
-                          f"{'' if len(items) == 1 else 's'}): its layout is "
-                          f"not documented yet, so {what} are not drawn; "
-                          f"a generic preview is in {g}_preview.png")
+                self.known[g] = any(n[len(g) + 2:] in KNOWN_DATASETS[g]
+                                    for n, _, _ in items)
+                if not self.known[g]:
+                    self.note(f"/{g} found ({len(items)} dataset"
+                              f"{'' if len(items) == 1 else 's'}): none of "
+                              f"the documented datasets, so {what} are not "
+                              f"drawn; a generic preview is in "
+                              f"{g}_preview.png")
+        self._load_extra(f)
+
+    def _load_extra(self, f):
+        """The datasets of /data, /snapshots, /spectral (documented layout),
+        /ntk and /test into self.extra {'spectral/dft/delta': array}.
+        Per-run datasets must have shape [P, W, S, ...]."""
+        self.extra = {}
+        shape3 = (self.P, self.W, self.S)
+        for g in EXTRA_GROUPS:
+            if g not in f or not isinstance(f[g], h5py.Group):
+                continue
+            if g in self.known and not self.known[g]:
+                continue
+            names = []
+            f[g].visititems(lambda n, o, names=names: names.append(n)
+                            if isinstance(o, h5py.Dataset) else None)
+            for n in names:
+                arr = self._read(f, f"{g}/{n}",
+                                 None if g == "data" else shape3)
+                if arr is not None:
+                    self.extra[f"{g}/{n}"] = arr
+        have = any(k.startswith(("spectral/", "ntk/")) for k in self.extra)
+        if have and "snapshots/step" not in self.extra:
+            self.note("/snapshots/step is missing: no curves against the "
+                      "training step")
+
+    def get(self, name, p=None, w=None, s=None):
+        """self.extra[name] (or a /runs dataset), optionally at [p, w, s];
+        None when absent."""
+        a = self.extra.get(name)
+        if a is None and name.startswith("runs/"):
+            a = self.runs.get(name[5:])
+        if a is None or p is None:
+            return a
+        return a[p, w, s]
 
     def _load_phase(self, f):
         P = self.P
@@ -531,6 +602,9 @@ def summary(res, with_config=False):
         "phase_source": res.phase_source,
         "notes": list(res.notes),
     }
+    rs = run_scalars(res)
+    if rs:
+        out["run_observables"] = rs
     if with_config:
         out["config_text"] = res.config_text
     return out
@@ -585,6 +659,10 @@ def format_summary(res, with_config=False):
                  + ", ".join(str(w) for w in s["provenance"]["widths"]))
     lines.append(f"  {'seeds':<12} "
                  + ", ".join(str(x) for x in s["provenance"]["seeds"]))
+    extra = format_run_scalars(res, s.get("run_observables", []))
+    if extra:
+        lines.append("")
+        lines += extra
     if res.notes:
         lines.append("")
         lines.append("notes:")
@@ -595,6 +673,132 @@ def format_summary(res, with_config=False):
         lines.append(res.config_text.rstrip("\n") if res.config_text
                      else "(missing)")
     return "\n".join(lines) + "\n"
+
+
+# -- per-run observables of /spectral, /ntk and the test set -----------------
+
+def _conv_list(freq, conv):
+    """'1@22 3@-' from peak frequencies and converged steps (NaN: never)."""
+    out = []
+    for f_, c in zip(np.asarray(freq, float), np.asarray(conv, float)):
+        if not math.isfinite(f_):
+            continue
+        out.append(f"{f_:g}@" + (f"{c:g}" if math.isfinite(c) else "-"))
+    return " ".join(out)
+
+
+# (key, column header, dataset); dataset None: computed
+RUN_SCALARS = [
+    ("verdict", "verdict", "spectral/verdict"),
+    ("dft", "dft k@step", None),
+    ("projection", "proj k@step", None),
+    ("shells", "shells |k|@step", None),
+    ("filter", "filter d:low/high", None),
+    ("dist0", "dist0", "ntk/dist0"),
+    ("dist1", "dist1", "ntk/dist1"),
+    ("kernel_change", "kernel_chg", "ntk/kernel_change"),
+    ("linearity_error_train", "lin_err_trn", "ntk/linearity_error_train"),
+    ("linearity_error_test", "lin_err_tst", "ntk/linearity_error_test"),
+    ("test_loss", "test_loss", "runs/test_loss"),
+    ("test_rel_error", "test_rel", "runs/test_rel_error"),
+    ("test_accuracy", "test_acc", "runs/test_accuracy"),
+    ("train_accuracy", "train_acc", "runs/train_accuracy"),
+]
+
+
+def run_scalars(res):
+    """The per-run scalars of /spectral, /ntk and the test set, one dict per
+    run that ran: point, gamma, gamma_prime, label, width, seed, status and
+    the keys of RUN_SCALARS the file holds (numbers: NaN -> None; 'dft',
+    'projection': [[frequency, converged step]] per peak; 'shells': [[|k|,
+    converged step]] over the shells with target power; 'filter': [[delta,
+    low step, high step]]).  [] when the file holds none of them."""
+    have = [k for k, _, ds in RUN_SCALARS if ds and res.get(ds) is not None]
+    for m in ("dft", "projection"):
+        if res.get(f"spectral/{m}/frequency") is not None and \
+                res.get(f"spectral/{m}/converged_step") is not None:
+            have.append(m)
+    if res.get("spectral/grid/converged_step") is not None and \
+            res.get("spectral/grid/target_power") is not None:
+        have.append("shells")
+    if res.get("spectral/filter/delta") is not None and \
+            res.get("spectral/filter/converged_step_low") is not None:
+        have.append("filter")
+    if not have:
+        return []
+    rows = []
+    for p in range(res.P):
+        for w in range(res.W):
+            for s in range(res.S):
+                if res.status[p, w, s] == NOT_RUN:
+                    continue
+                r = {"point": p, "gamma": _num(res.gamma[p]),
+                     "gamma_prime": _num(res.gamma_prime[p]),
+                     "label": res.label[p], "width": int(res.width[w]),
+                     "seed": int(res.seed[s]),
+                     "status": status_name(res.status[p, w, s],
+                                           res.status_names)}
+                for key, _, ds in RUN_SCALARS:
+                    if key not in have:
+                        continue
+                    if ds:
+                        r[key] = _num(res.get(ds)[p, w, s])
+                    elif key in ("dft", "projection"):
+                        fr = res.get(f"spectral/{key}/frequency")[p, w, s]
+                        cs = res.get(f"spectral/{key}/converged_step")[p, w, s]
+                        r[key] = [[_num(a), _num(b)] for a, b in zip(fr, cs)
+                                  if math.isfinite(a)]
+                    elif key == "shells":
+                        cs = res.get("spectral/grid/converged_step")[p, w, s]
+                        r[key] = [[k, _num(cs[k])]
+                                  for k in grid_shells(res, p, w, s)]
+                    elif key == "filter":
+                        dl = res.get("spectral/filter/delta")[p, w, s]
+                        lo = res.get("spectral/filter/converged_step_low")
+                        hi = res.get("spectral/filter/converged_step_high")
+                        r[key] = [[_num(d), _num(lo[p, w, s][k]),
+                                   _num(hi[p, w, s][k]) if hi is not None
+                                   else None]
+                                  for k, d in enumerate(dl)]
+                rows.append(r)
+    return rows
+
+
+def _cell(key, v):
+    def step(x):
+        return "-" if x is None else f"{x:g}"
+    if key in ("dft", "projection", "shells"):
+        return " ".join(f"{a:g}@{step(b)}" for a, b in v) or "-"
+    if key == "filter":
+        return " ".join(f"{d:g}:{step(a)}/{step(b)}" for d, a, b in v) or "-"
+    if v is None:
+        return "nan"
+    if key == "verdict":
+        return f"{v:+.3f}"
+    return f"{v:.4g}"
+
+
+def format_run_scalars(res, rows=None):
+    """The per-run table as text lines ([] without such data)."""
+    rows = run_scalars(res) if rows is None else rows
+    if not rows:
+        return []
+    keys = [(k, h) for k, h, _ in RUN_SCALARS if k in rows[0]]
+    head = ["point", "m", "seed", "status"] + [h for _, h in keys]
+    body = []
+    for r in rows:
+        body.append([res.point_name(r["point"]), str(r["width"]),
+                     str(r["seed"]), r["status"]]
+                    + [_cell(k, r[k]) for k, _ in keys])
+    wid = [max(len(x[i]) for x in [head] + body) for i in range(len(head))]
+    out = ["per-run observables (/spectral, /ntk, test set; steps: '-' = "
+           "never below delta_tol; verdict > 0.5: low frequencies first):"]
+    for x in [head] + body:
+        out.append("  " + "  ".join(
+            c.ljust(wid[i]) if i in (0, 3) or not c[:1].isdigit() and
+            c[:1] not in "+-" else c.rjust(wid[i])
+            for i, c in enumerate(x)).rstrip())
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -955,8 +1159,8 @@ def _pi_label(t):
 
 
 def fig_future_preview(res, group, max_panels=6):
-    """Generic preview of a group whose layout is not documented yet
-    (/spectral, /ntk: future issues).  Deliberately layout-agnostic -- the
+    """Generic preview of a /spectral or /ntk group that holds none of the
+    documented datasets (an unknown layout).  Deliberately layout-agnostic -- the
     only guess is none: each dataset is reduced to its first index along
     leading axes and drawn as a curve (1-D) or an image (2-D)."""
     items = res.future.get(group)
@@ -986,10 +1190,665 @@ def fig_future_preview(res, group, max_panels=6):
                 ax.text(0.5, 0.5, str(e), ha="center", va="center",
                         fontsize=7, transform=ax.transAxes)
     more = len(res.future[group]) - len(items)
-    fig.suptitle(f"/{group}: generic preview (layout not documented yet; "
+    fig.suptitle(f"/{group}: generic preview (none of the documented "
+                 "datasets; "
                  "leading axes at index 0)"
                  + (f"; {more} more datasets not shown" if more > 0 else ""),
                  fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# F-Principle (/spectral), NTK (/ntk) and test-set figures
+# ---------------------------------------------------------------------------
+
+MAX_RUN_PANELS = 12   # per-point panels drawn at most (the first points)
+PEAK_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00",
+               "#56B4E9", "#000000", "#F0E442"]
+
+
+def _suptitle(fig, text, fontsize=9):
+    """fig.suptitle wrapped to the figure's width."""
+    import textwrap
+    chars = max(60, int(fig.get_figwidth() * 15))
+    fig.suptitle("\n".join(textwrap.wrap(text, chars)), fontsize=fontsize)
+
+
+def _point_color(i):
+    return PEAK_COLORS[i % len(PEAK_COLORS)]
+
+
+def chosen_run(res, p, name=None):
+    """(w, s) of the run of point p the per-run figures draw: the width and
+    seed of res.pick_width / res.pick_seed (default: the widest width, the
+    first seed); when that run has no finite data in `name` (not run), the
+    widest run that has.  None if no run of p has data."""
+    w0 = res.W - 1
+    if res.pick_width is not None:
+        hit = np.nonzero(res.width == res.pick_width)[0]
+        w0 = int(hit[0]) if len(hit) else w0
+    s0 = 0
+    if res.pick_seed is not None:
+        hit = np.nonzero(res.seed == res.pick_seed)[0]
+        s0 = int(hit[0]) if len(hit) else s0
+    a = res.get(name) if name else None
+
+    def ok(w, s):
+        if a is None:
+            return res.status[p, w, s] != NOT_RUN
+        return bool(np.isfinite(np.asarray(a[p, w, s], float)).any())
+    if ok(w0, s0):
+        return w0, s0
+    for w in range(res.W - 1, -1, -1):
+        for s in range(res.S):
+            if ok(w, s):
+                return w, s
+    return None
+
+
+def snapshot_rows(res, p, w, s):
+    """Indices of the snapshot rows recorded for run (p, w, s) (step >= 0)
+    and their steps and flow times."""
+    step = res.get("snapshots/step")
+    if step is None:
+        return None, None, None
+    st = np.asarray(step[p, w, s])
+    rows = np.nonzero(st >= 0)[0]
+    t = res.get("snapshots/time")
+    time = np.asarray(t[p, w, s], float)[rows] if t is not None else None
+    return rows, st[rows].astype(float), time
+
+
+def _run_title(res, p, w, s):
+    t = f"{res.point_name(p)}, m = {res.width[w]}, seed {res.seed[s]}"
+    if res.status[p, w, s] != CONVERGED:
+        t += f" ({status_name(res.status[p, w, s], res.status_names)})"
+    return t
+
+
+def _fmt_rho(v):
+    v = float(v)
+    return f"{v:+.2f}" if math.isfinite(v) else "nan"
+
+
+def _verdict_text(res, p, w, s, corr_name=None):
+    out = []
+    v = res.get("spectral/verdict")
+    if v is not None:
+        out.append(f"verdict ρ = {_fmt_rho(v[p, w, s])}")
+    c = res.get(corr_name) if corr_name else None
+    if c is not None:
+        out.append(f"{corr_name.split('/')[1]} ρ = {_fmt_rho(c[p, w, s])}")
+    return ", ".join(out)
+
+
+def _points_for_panels(res):
+    pts = list(range(res.P))
+    return pts[:MAX_RUN_PANELS], max(0, len(pts) - MAX_RUN_PANELS)
+
+
+def target_spectrum(res, method="dft"):
+    """(k, |y^_k|) of the training target along the line of `method` as the
+    binary computes it (src/spectral.c): NUDFT sum_i y_i exp(-2 pi i k v_i /
+    L), k = 0 .. nk - 1, L = (max v - min v) n / (n - 1), nk = [spectral]
+    max_freq or n / 2; v = x (dft, 1-D) or the projection of x on its first
+    principal component (projection).  None without /data."""
+    x, y = res.get("data/x"), res.get("data/y")
+    if x is None or y is None:
+        return None
+    x = np.asarray(x, float).reshape(len(y), -1)
+    y = np.asarray(y, float).ravel()
+    n = len(y)
+    if n < 1:
+        return None
+    if method == "dft":
+        v = x[:, 0]
+    else:
+        xc = x - x.mean(axis=0)
+        ev, evec = np.linalg.eigh(xc.T @ xc)
+        v = x @ evec[:, -1]
+    lo, hi = float(v.min()), float(v.max())
+    L = (hi - lo) * n / (n - 1) if n > 1 and hi > lo else 1.0
+    try:
+        nk = int(res.config.get("spectral", "max_freq", fallback="0"))
+    except ValueError:
+        nk = 0
+    nk = nk if nk > 0 else n // 2
+    nk = max(nk, 2)
+    k = np.arange(nk, dtype=float)
+    ph = 2 * math.pi * np.outer(k, v) / L
+    amp = np.hypot(np.cos(ph) @ y, np.sin(ph) @ y)
+    return k, amp
+
+
+def _step_axis(ax, label="training step", last=None):
+    ax.set_xscale("symlog", linthresh=1.0)
+    if last is not None and math.isfinite(last) and last > 0:
+        ax.set_xlim(0, last * 1.6)   # room for a marker at the last step
+    else:
+        ax.set_xlim(left=0)
+    ax.set_xlabel(label + " (log; 0 at the left)")
+
+
+def fig_fprinciple_line(res, method="dft"):
+    """F-Principle along a line (method 'dft': the 1-D coordinate;
+    'projection': the first principal component).  First panel: the
+    target's |y^_k| (line gid 'spectrum') with the file's peaks (scatter
+    gid 'peaks': offsets (frequency, target_amplitude) of the first drawn
+    run).  Then one panel per point for its chosen run (chosen_run):
+    Delta_F against the snapshot step, one line per peak (gid
+    'delta:<p>:<j>', x = /snapshots/step, y = delta), the converged step
+    marked (gid 'conv:<p>:<j>'), delta_tol dashed (gid 'delta_tol').
+    None without /spectral/<method>/delta."""
+    g = f"spectral/{method}"
+    delta = res.get(f"{g}/delta")
+    freq = res.get(f"{g}/frequency")
+    if delta is None or freq is None or res.get("snapshots/step") is None:
+        return None
+    conv = res.get(f"{g}/converged_step")
+    amp = res.get(f"{g}/target_amplitude")
+    pts, more = _points_for_panels(res)
+    runs = [(p, chosen_run(res, p, f"{g}/delta")) for p in pts]
+    runs = [(p, r) for p, r in runs if r is not None]
+    if not runs:
+        return None
+    fig, axes = _subplots(1 + len(runs), w=5.0, h=3.8)
+    # the target's spectrum
+    ax = axes[0]
+    spec = target_spectrum(res, method)
+    p0, (w0, s0) = runs[0]
+    if spec is not None:
+        k, a = spec
+        ax.plot(k, a, color="0.3", lw=1.0, marker=".", ms=3, gid="spectrum",
+                label="|ŷ_k| of the target")
+    fk = np.asarray(freq[p0, w0, s0], float)
+    okp = np.isfinite(fk)
+    pa = (np.asarray(amp[p0, w0, s0], float)[okp] if amp is not None
+          else np.full(okp.sum(), np.nan))
+    sc = ax.scatter(fk[okp], pa, s=60, facecolors="none",
+                    edgecolors=[PEAK_COLORS[j % 8] for j in
+                                np.nonzero(okp)[0]], lw=1.6, zorder=4,
+                    label="peaks (file)")
+    sc.set_gid("peaks")
+    for i, j in enumerate(np.nonzero(okp)[0]):
+        if amp is not None and math.isfinite(amp[p0, w0, s0][j]):
+            ax.annotate(f"k={fk[j]:g}", (fk[j], amp[p0, w0, s0][j]),
+                        xytext=(5, 3 + 8 * (i % 3)),
+                        textcoords="offset points",
+                        fontsize=7, color=PEAK_COLORS[j % 8])
+    ax.set_xlabel("frequency k (cycles per period"
+                  + (" of the projection)" if method == "projection" else ")"))
+    ax.set_ylabel("|ŷ_k|")
+    ax.set_ylim(bottom=0, top=ax.get_ylim()[1] * 1.12)
+    ax.set_title("target spectrum" + (" along the first principal "
+                                      "component" if method == "projection"
+                                      else ""), fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.25, lw=0.4)
+    # Delta_F per run
+    for ax, (p, (w, s)) in zip(axes[1:], runs):
+        rows, steps, _ = snapshot_rows(res, p, w, s)
+        fq = np.asarray(freq[p, w, s], float)
+        for j in np.nonzero(np.isfinite(fq))[0]:
+            d = np.asarray(delta[p, w, s][rows, j], float)
+            col = PEAK_COLORS[j % 8]
+            cs = float(conv[p, w, s][j]) if conv is not None else math.nan
+            lab = f"k = {fq[j]:g}: " + (f"converged at step {cs:g}"
+                                        if math.isfinite(cs) else "never")
+            ax.plot(steps, d, color=col, lw=1.3, label=lab,
+                    gid=f"delta:{p}:{j}")
+            if math.isfinite(cs):
+                at = np.nonzero(steps == cs)[0]
+                yv = d[at[0]] if len(at) else res.delta_tol
+                ax.plot([cs], [yv], ls="", marker="v", ms=9, mfc=col,
+                        mec="black", mew=0.6, zorder=5,
+                        gid=f"conv:{p}:{j}")
+                ax.axvline(cs, color=col, lw=0.7, ls=":", alpha=0.8)
+        ax.axhline(res.delta_tol, color="0.3", ls="--", lw=0.9,
+                   gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
+        _step_axis(ax, last=steps.max() if len(steps) else None)
+        ax.set_yscale("log")
+        ax.set_ylabel("Δ_F = ||ĥ_k| − |ŷ_k|| / |ŷ_k|")
+        ax.set_title(_run_title(res, p, w, s) + "\n"
+                     + _verdict_text(res, p, w, s,
+                                     f"{g}/rank_correlation"), fontsize=8.5)
+        ax.legend(fontsize=7, frameon=True, framealpha=0.8, edgecolor="none")
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+    what = {"dft": "1-D DFT", "projection": "projection method"}[method]
+    _suptitle(fig, f"F-Principle ({what}) — {os.path.basename(res.path)}: "
+                 "Δ_F per peak against the step (▼: converged, Δ_F < "
+                 f"delta_tol); ρ > 0.5: low frequencies first"
+                 + (f"; {more} more points not shown" if more else ""))
+    fig.tight_layout()
+    return fig
+
+
+def fig_fprinciple_dft(res):
+    return fig_fprinciple_line(res, "dft")
+
+
+def fig_fprinciple_projection(res):
+    return fig_fprinciple_line(res, "projection")
+
+
+GRID_POWER_REL = 1e-2   # shells drawn: target power >= this * the largest
+
+
+def grid_shells(res, p, w, s):
+    """The shells of run (p, w, s) with target power >= GRID_POWER_REL of
+    the largest (indices = |k|)."""
+    tp = np.asarray(res.get("spectral/grid/target_power")[p, w, s], float)
+    top = np.nanmax(tp) if np.isfinite(tp).any() else 0.0
+    return [int(i) for i in np.nonzero(np.isfinite(tp) & (tp > 0) &
+                                       (tp >= GRID_POWER_REL * top))[0]]
+
+
+def fig_fprinciple_grid(res):
+    """Grid spectrum: relative error per shell |k| against the step, one
+    panel per point (chosen run), lines colored by |k| (gid
+    'shell:<p>:<k>'), only shells with target power >= 1e-2 of the largest,
+    the converged steps marked (gid 'shellconv:<p>:<k>'), delta_tol dashed.
+    None without /spectral/grid/rel_error."""
+    rel = res.get("spectral/grid/rel_error")
+    if rel is None or res.get("spectral/grid/target_power") is None or \
+            res.get("snapshots/step") is None:
+        return None
+    plt = pyplot()
+    conv = res.get("spectral/grid/converged_step")
+    pts, more = _points_for_panels(res)
+    runs = [(p, chosen_run(res, p, "spectral/grid/rel_error")) for p in pts]
+    runs = [(p, r) for p, r in runs if r is not None]
+    if not runs:
+        return None
+    fig, axes = _subplots(len(runs), w=5.4, h=3.9)
+    cmap = plt.get_cmap("viridis")
+    shown = [k for p, (w, s) in runs for k in grid_shells(res, p, w, s)]
+    norm = matplotlib_norm(min(shown, default=0),
+                           max(max(shown, default=1), min(shown, default=0)
+                               + 1))
+    for ax, (p, (w, s)) in zip(axes, runs):
+        rows, steps, _ = snapshot_rows(res, p, w, s)
+        for k in grid_shells(res, p, w, s):
+            col = cmap(norm(k))
+            y = np.asarray(rel[p, w, s][rows, k], float)
+            cs = float(conv[p, w, s][k]) if conv is not None else math.nan
+            ax.plot(steps, y, color=col, lw=1.3, gid=f"shell:{p}:{k}",
+                    label=f"|k| = {k}" + (f": step {cs:g}"
+                                          if math.isfinite(cs) else ""))
+            if math.isfinite(cs):
+                at = np.nonzero(steps == cs)[0]
+                ax.plot([cs], [y[at[0]] if len(at) else res.delta_tol],
+                        ls="", marker="v", ms=9, mfc=col, mec="black",
+                        mew=0.6, zorder=5, gid=f"shellconv:{p}:{k}")
+        ax.axhline(res.delta_tol, color="0.3", ls="--", lw=0.9,
+                   gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
+        _step_axis(ax, last=steps.max() if len(steps) else None)
+        ax.set_yscale("log")
+        ax.set_ylabel("relative error on the shell")
+        ax.set_title(_run_title(res, p, w, s) + "\n" + _verdict_text(
+            res, p, w, s, "spectral/grid/rank_correlation"), fontsize=8.5)
+        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
+                  edgecolor="none", ncol=1 if len(ax.get_lines()) < 9 else 2)
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+        sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+        fig.colorbar(sm, ax=ax, label="|k| (shell)", pad=0.01)
+    _suptitle(fig, f"F-Principle (grid spectrum) — {os.path.basename(res.path)}:"
+                 " sqrt(Σ|H−Y|²/Σ|Y|²) per shell round(|k|) against the step,"
+                 " shells with ≥ 1e-2 of the largest target power (▼: "
+                 "converged)" + (f"; {more} more points not shown"
+                                 if more else ""))
+    fig.tight_layout()
+    return fig
+
+
+def matplotlib_norm(lo, hi):
+    from matplotlib.colors import Normalize
+    return Normalize(vmin=lo, vmax=hi)
+
+
+def fig_fprinciple_filter(res):
+    """Filtering method: e_low (solid, gid 'elow:<p>:<k>') and e_high
+    (dashed, gid 'ehigh:<p>:<k>') against the step for each filter width
+    delta_k, one panel per point (chosen run); converged steps marked (gids
+    'lowconv:<p>:<k>', 'highconv:<p>:<k>'), delta_tol dashed.  None without
+    /spectral/filter/e_low."""
+    el, eh = res.get("spectral/filter/e_low"), res.get("spectral/filter/e_high")
+    if el is None or eh is None or res.get("snapshots/step") is None:
+        return None
+    dl = res.get("spectral/filter/delta")
+    cl = res.get("spectral/filter/converged_step_low")
+    ch = res.get("spectral/filter/converged_step_high")
+    pts, more = _points_for_panels(res)
+    runs = [(p, chosen_run(res, p, "spectral/filter/e_low")) for p in pts]
+    runs = [(p, r) for p, r in runs if r is not None]
+    if not runs:
+        return None
+    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    for ax, (p, (w, s)) in zip(axes, runs):
+        rows, steps, _ = snapshot_rows(res, p, w, s)
+        for k in range(el.shape[-1]):
+            col = PEAK_COLORS[k % 8]
+            dv = float(dl[p, w, s][k]) if dl is not None else math.nan
+            for kind, arr, cc, ls in (("low", el, cl, "-"),
+                                      ("high", eh, ch, "--")):
+                y = np.asarray(arr[p, w, s][rows, k], float)
+                cs = float(cc[p, w, s][k]) if cc is not None else math.nan
+                ax.plot(steps, y, color=col, ls=ls, lw=1.3,
+                        gid=f"e{kind}:{p}:{k}",
+                        label=f"δ = {dv:g}, e_{kind}: " +
+                        (f"step {cs:g}" if math.isfinite(cs) else "never"))
+                if math.isfinite(cs):
+                    at = np.nonzero(steps == cs)[0]
+                    ax.plot([cs], [y[at[0]] if len(at) else res.delta_tol],
+                            ls="", marker="v" if kind == "low" else "^",
+                            ms=8, mfc=col, mec="black", mew=0.6, zorder=5,
+                            gid=f"{kind}conv:{p}:{k}")
+        ax.axhline(res.delta_tol, color="0.3", ls=":", lw=0.9,
+                   gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
+        _step_axis(ax, last=steps.max() if len(steps) else None)
+        ax.set_yscale("log")
+        ax.set_ylabel("relative error of the filtered part")
+        ax.set_title(_run_title(res, p, w, s) + "\n"
+                     + _verdict_text(res, p, w, s), fontsize=8.5)
+        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
+                  edgecolor="none")
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+    _suptitle(fig, f"F-Principle (filtering method) — "
+                 f"{os.path.basename(res.path)}: e_low (solid, low-pass "
+                 "Gaussian of width δ) and e_high (dashed) against the step; "
+                 "low frequencies first: e_low falls first"
+                 + (f"; {more} more points not shown" if more else ""))
+    fig.tight_layout()
+    return fig
+
+
+def _geo_mean_by_width(res, vals):
+    """Geometric mean over seeds of the finite positive values [W, S]."""
+    out = []
+    for w in range(res.W):
+        v = np.asarray(vals[w], float)
+        v = v[np.isfinite(v) & (v > 0)]
+        out.append(float(v[0]) if len(v) == 1 else
+                   math.exp(np.log(v).mean()) if len(v) else math.nan)
+    return np.array(out)
+
+
+NTK_WIDTH_PANELS = [
+    ("ntk/dist0", "dist0", "|Θ(0) − Θ_∞|_F / |Θ_∞|_F"),
+    ("ntk/kernel_change", "kernel_change", "|Θ(t*) − Θ(0)|_F / |Θ(0)|_F"),
+    ("ntk/linearity_error_test", "linearity", "|f_net − f_lin| / |f_lin|"),
+]
+
+
+def fig_ntk_width(res):
+    """NTK observables against width, log-log, one line per point
+    (geometric mean over seeds, gid '<name>_mean:<p>') and every run as a
+    dot (scatter gid '<name>:<p>', offsets (width, value)): dist0 with an
+    m^-1/2 guide (gid 'guide'), kernel_change, and the linearity error on
+    the test set (training set without one); name = dist0, kernel_change,
+    linearity.  None without /ntk/dist0 and /ntk/kernel_change."""
+    panels = []
+    for key, name, ylab in NTK_WIDTH_PANELS:
+        if name == "linearity" and res.get(key) is None:
+            key = "ntk/linearity_error_train"
+        if res.get(key) is not None:
+            panels.append((key, name, ylab))
+    if not panels:
+        return None
+    fig, axes = _subplots(len(panels), w=5.0, h=4.0)
+    m = res.width.astype(float)
+    for ax, (key, name, ylab) in zip(axes, panels):
+        a = res.get(key)
+        for i, p in enumerate(range(res.P)):
+            col = _point_color(i)
+            mk = MARKERS[i % len(MARKERS)]
+            ok = np.isfinite(a[p]) & (a[p] > 0) & (res.status[p] != NOT_RUN)
+            ws = np.broadcast_to(m[:, None], ok.shape)[ok]
+            sc = ax.scatter(ws, np.asarray(a[p])[ok], s=16, color=col,
+                            marker=mk, alpha=0.7, lw=0, zorder=3)
+            sc.set_gid(f"{name}:{p}")
+            gm = _geo_mean_by_width(res, a[p])
+            ax.plot(m, gm, color=col, lw=1.3, marker=mk, ms=4,
+                    gid=f"{name}_mean:{p}",
+                    label=f"{res.point_name(p)} "
+                    f"[{regime_name(res.phase['regime'][p])}]")
+        if name == "dist0":
+            allv = np.asarray(a, float)
+            okv = np.isfinite(allv) & (allv > 0)
+            if okv.any() and len(m) and np.all(m > 0):
+                y0 = math.exp(np.log(allv[okv]).mean())
+                mm = np.array([m.min(), m.max()])
+                gm0 = math.exp(np.log(mm).mean())
+                ax.plot(mm, y0 * (mm / gm0) ** -0.5, color="black", ls="--",
+                        lw=1.0, gid="guide", label="∝ m^-1/2 (guide)")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("width m")
+        ax.set_ylabel(ylab)
+        title = {"dist0": "distance to the infinite-width kernel at t = 0",
+                 "kernel_change": "kernel change during training",
+                 "linearity": "linearity error ("
+                 + ("test set" if key.endswith("test") else "training set")
+                 + ")"}[name]
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
+                  edgecolor="none")
+    _suptitle(fig, f"NTK against width — {os.path.basename(res.path)} (line: "
+                 "geometric mean over seeds, dots: runs)")
+    fig.tight_layout()
+    return fig
+
+
+NTK_COMPONENTS = 4   # residual components drawn per run
+
+
+def fig_ntk_projection(res):
+    """Residual f − y along the closed-form kernel's top eigenvectors
+    against flow time, one panel per point (chosen run): |projection| solid
+    (gid 'proj:<p>:<j>', x = /snapshots/time, y = |projection|), the linear
+    theory's |projection_linear| dashed (gid 'projlin:<p>:<j>'), the top
+    NTK_COMPONENTS components.  None without /ntk/projection."""
+    pr = res.get("ntk/projection")
+    if pr is None or res.get("snapshots/step") is None or \
+            res.get("snapshots/time") is None:
+        return None
+    pl = res.get("ntk/projection_linear")
+    lam = res.get("ntk/eigenvalues_closed")
+    pts, more = _points_for_panels(res)
+    runs = [(p, chosen_run(res, p, "ntk/projection")) for p in pts]
+    runs = [(p, r) for p, r in runs if r is not None]
+    if not runs:
+        return None
+    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    for ax, (p, (w, s)) in zip(axes, runs):
+        rows, _, time = snapshot_rows(res, p, w, s)
+        for j in range(min(NTK_COMPONENTS, pr.shape[-1])):
+            col = PEAK_COLORS[j % 8]
+            lab = f"component {j + 1}"
+            if lam is not None and math.isfinite(lam[p, w, s][j]):
+                lab += f" (λ = {lam[p, w, s][j]:.3g})"
+            ax.plot(time, np.abs(np.asarray(pr[p, w, s][rows, j], float)),
+                    color=col, lw=1.4, label=lab, gid=f"proj:{p}:{j}")
+            if pl is not None:
+                ax.plot(time, np.abs(np.asarray(pl[p, w, s][rows, j],
+                                                float)),
+                        color=col, lw=1.1, ls="--", gid=f"projlin:{p}:{j}")
+        solid = np.abs(np.asarray(pr[p, w, s][rows][:, :NTK_COMPONENTS],
+                                  float))
+        solid = solid[np.isfinite(solid) & (solid > 0)]
+        if len(solid):   # the linear theory decays to 1e-300: clip
+            ax.set_ylim(bottom=solid.min() / 100, top=solid.max() * 3)
+        pos = time[np.isfinite(time) & (time > 0)] if time is not None \
+            else np.array([])
+        ax.set_xscale("symlog", linthresh=float(pos.min()) if len(pos)
+                      else 1.0)
+        ax.set_xlim(left=0)
+        ax.set_yscale("log")
+        ax.set_xlabel("flow time t (log; 0 at the left)")
+        ax.set_ylabel("|⟨f − y, v_j⟩|")
+        ax.set_title(_run_title(res, p, w, s), fontsize=8.5)
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
+                  edgecolor="none")
+    _suptitle(fig, f"Residual along the NTK eigenvectors — "
+                 f"{os.path.basename(res.path)}: trained network (solid) and "
+                 "linear theory (dashed), largest eigenvalue first"
+                 + (f"; {more} more points not shown" if more else ""))
+    fig.tight_layout()
+    return fig
+
+
+TEST_CURVES = [  # dataset, gid prefix, label, style
+    ("test/output", "net", "trained network", dict(color="#D55E00", lw=1.8)),
+    ("ntk/test_prediction", "kernel", "kernel regression (Θ_∞)",
+     dict(color="#0072B2", lw=1.3, ls="--")),
+    ("ntk/test_lfp", "lfp", "LFP minimizer",
+     dict(color="#009E73", lw=1.2, ls="-.")),
+    ("ntk/test_spline", "spline", "cubic spline",
+     dict(color="#CC79A7", lw=1.1, ls=":")),
+    ("ntk/test_pwl", "pwl", "piecewise linear",
+     dict(color="#E69F00", lw=1.0, ls=(0, (5, 2, 1, 2)))),
+]
+
+
+def fig_test_curves(res):
+    """1-D test set: one panel per point (chosen run): the training points
+    (scatter gid 'train:<p>'), the target /data/y_test (gid 'target:<p>'),
+    the trained network /test/output (gid 'net:<p>'), kernel regression
+    /ntk/test_prediction ('kernel:<p>'), LFP ('lfp:<p>'), spline
+    ('spline:<p>'), piecewise linear ('pwl:<p>'), all against x_test sorted.
+    None unless the data are 1-D with a test set and at least one curve."""
+    x, y = res.get("data/x"), res.get("data/y")
+    xt, yt = res.get("data/x_test"), res.get("data/y_test")
+    if x is None or y is None or xt is None:
+        return None
+    if np.asarray(x).reshape(len(y), -1).shape[1] != 1:
+        return None
+    curves = [c for c in TEST_CURVES if res.get(c[0]) is not None]
+    if not curves:
+        return None
+    xt = np.asarray(xt, float).ravel()
+    order = np.argsort(xt, kind="stable")
+    pts, more = _points_for_panels(res)
+    runs = [(p, chosen_run(res, p, curves[0][0])) for p in pts]
+    runs = [(p, r) for p, r in runs if r is not None]
+    if not runs:
+        return None
+    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    for ax, (p, (w, s)) in zip(axes, runs):
+        if yt is not None:
+            ax.plot(xt[order], np.asarray(yt, float).ravel()[order],
+                    color="black", lw=2.6, alpha=0.25, label="target (test)",
+                    gid=f"target:{p}")
+        for name, gid, lab, style in curves:
+            ax.plot(xt[order], np.asarray(res.get(name)[p, w, s],
+                                          float)[order],
+                    label=lab, gid=f"{gid}:{p}", **style)
+        sc = ax.scatter(np.asarray(x, float).ravel(),
+                        np.asarray(y, float).ravel(), s=22, color="black",
+                        zorder=5, label="training points")
+        sc.set_gid(f"train:{p}")
+        extra = []
+        for key, short in (("runs/test_rel_error", "test rel. error"),
+                           ("ntk/lfp_error", "|f−LFP|/|LFP|")):
+            a = res.get(key)
+            if a is not None and math.isfinite(a[p, w, s]):
+                extra.append(f"{short} {a[p, w, s]:.3g}")
+        ax.set_title(_run_title(res, p, w, s)
+                     + ("\n" + ", ".join(extra) if extra else ""),
+                     fontsize=8.5)
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.grid(alpha=0.25, lw=0.4)
+        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
+                  edgecolor="none")
+    _suptitle(fig, f"Test set (1-D) — {os.path.basename(res.path)}: the trained "
+                 "network against the linear theories"
+                 + (f"; {more} more points not shown" if more else ""))
+    fig.tight_layout()
+    return fig
+
+
+def targets_are_signs(res):
+    """True when every target (test set if any, else training) is +-1."""
+    y = res.get("data/y_test")
+    if y is None:
+        y = res.get("data/y")
+    if y is None or np.size(y) == 0:
+        return False
+    return bool(np.all(np.isin(np.asarray(y, float), (-1.0, 1.0))))
+
+
+def test_axis(res):
+    """(x values, tick labels or None, x label) of the test-error figure:
+    gamma when the points have distinct gammas, else the point index with
+    the point names as ticks."""
+    g = res.gamma
+    if res.P and len(set(np.round(g, 12))) == res.P and \
+            np.isfinite(g).all():
+        return g.astype(float), None, "γ (gamma)"
+    return np.arange(res.P, dtype=float), [res.point_name(p) for p in
+                                           range(res.P)], "point"
+
+
+def fig_test_error(res):
+    """Test-set error against gamma (or the point) per width: one line per
+    width (gid 'test_rel_error:<w>', geometric mean over the seeds; y at
+    each point), dots for the runs; a second panel with test_accuracy (gid
+    'test_accuracy:<w>', mean over seeds) when the targets are +-1.  None
+    without /runs/test_rel_error."""
+    rel = res.get("runs/test_rel_error")
+    if rel is None:
+        return None
+    acc = res.get("runs/test_accuracy") if targets_are_signs(res) else None
+    xs, ticks, xlab = test_axis(res)
+    order = np.argsort(xs, kind="stable")
+    fig, axes = _subplots(2 if acc is not None else 1, w=6.0, h=4.2)
+    plt = pyplot()
+    cmap = plt.get_cmap("viridis")
+    for ax, (key, arr, logy) in zip(axes, (("test_rel_error", rel, True),
+                                           ("test_accuracy", acc, False))):
+        for w in range(res.W):
+            col = cmap(w / max(res.W - 1, 1) * 0.9)
+            ys = []
+            for p in range(res.P):
+                v = np.asarray(arr[p, w], float)
+                v = v[np.isfinite(v) & (res.status[p, w] != NOT_RUN)]
+                if logy:
+                    v = v[v > 0]
+                    ys.append(float(v[0]) if len(v) == 1 else
+                              math.exp(np.log(v).mean()) if len(v)
+                              else math.nan)
+                else:
+                    ys.append(float(v.mean()) if len(v) else math.nan)
+                if len(v) > 1:
+                    ax.scatter(np.full(len(v), xs[p]), v, s=9, color=col,
+                               alpha=0.5, lw=0)
+            ys = np.array(ys)
+            ax.plot(xs[order], ys[order], color=col, marker="o", ms=5,
+                    lw=1.3, gid=f"{key}:{w}", label=f"m = {res.width[w]}")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_ylabel({"test_rel_error": "|f − y| / |y| on the test set",
+                       "test_accuracy": "test accuracy (sign)"}[key])
+        ax.set_xlabel(xlab)
+        if ticks is not None:
+            ax.set_xticks(xs)
+            ax.set_xticklabels(ticks, rotation=30, ha="right", fontsize=7)
+        elif any(res.label):   # gamma ticks at the points, schemes named
+            ax.set_xticks(xs)
+            ax.set_xticklabels([f"{xs[p]:g}" + (f"\n{res.label[p]}"
+                                                if res.label[p] else "")
+                                for p in range(res.P)], fontsize=7.5)
+        ax.grid(alpha=0.25, which="both", lw=0.4)
+        ax.legend(fontsize=7, frameon=False, title="width", title_fontsize=7)
+        ax.set_title({"test_rel_error": "test relative error",
+                      "test_accuracy": "test accuracy"}[key], fontsize=9)
+    _suptitle(fig, f"Generalization — {os.path.basename(res.path)}: test error "
+                 "against γ per width (small initialization, larger γ, "
+                 "generalizes better?)")
     fig.tight_layout()
     return fig
 
@@ -1020,6 +1879,59 @@ FIGURES = [
      "regime: linear points keep their initial spread, condensed points "
      "gather their amplitude on a few orientations. N_eff: the effective "
      "number of directions."),
+    ("fprinciple_dft", "F-Principle: 1-D DFT", fig_fprinciple_dft,
+     "First panel: the amplitude |ŷ_k| of the training target's DFT with "
+     "the peaks the binary found (circles). Then, for one run of each point "
+     "(the widest width and first seed unless pdplot --width/--seed), "
+     "Δ_F = ||ĥ_k| − |ŷ_k|| / |ŷ_k| of each peak against the training step "
+     "(log axis): the triangle marks the step at which Δ_F first fell "
+     "below delta_tol (dashed). The titles give the verdict ρ (Spearman "
+     "rank correlation of frequency against converged step; ρ > 0.5: low "
+     "frequencies are learned first)."),
+    ("fprinciple_projection", "F-Principle: projection method",
+     fig_fprinciple_projection,
+     "As the 1-D DFT figure, along the projection of the inputs on their "
+     "first principal component (non-uniform DFT): the target's spectrum "
+     "along that line with its peaks, then Δ_F per peak against the step "
+     "for one run of each point."),
+    ("fprinciple_grid", "F-Principle: grid spectrum", fig_fprinciple_grid,
+     "Relative error sqrt(Σ|H − Y|² / Σ|Y|²) of the network's spectrum on "
+     "the shells round(|k|) = s of a grid over the whole input cube, "
+     "against the training step, for one run of each point; lines colored "
+     "by |k|, only the shells holding at least 1e-2 of the largest target "
+     "power; triangles: converged steps, dashed: delta_tol. Low shells "
+     "falling first is the F-Principle."),
+    ("fprinciple_filter", "F-Principle: filtering method",
+     fig_fprinciple_filter,
+     "Filtering method: relative error of the low-frequency part (Gaussian "
+     "low-pass of width δ, solid) and of the high-frequency part (dashed) "
+     "of the network against the target, per δ, against the training step, "
+     "for one run of each point; triangles: converged steps."),
+    ("ntk_width", "NTK against width", fig_ntk_width,
+     "Left: distance |Θ(0) − Θ_∞|_F / |Θ_∞|_F of the empirical NTK at "
+     "initialization from the infinite-width kernel against the width, "
+     "log-log, one line per point (geometric mean over seeds; dots: runs), "
+     "with an m^-1/2 guide (dashed). Middle: the kernel change |Θ(t*) − "
+     "Θ(0)|_F / |Θ(0)|_F during training. Right: the linearity error "
+     "|f_net − f_lin| / |f_lin| on the test set (training set without "
+     "one). In the linear (NTK) regime all three fall with the width."),
+    ("ntk_projection", "Residual along NTK eigenvectors", fig_ntk_projection,
+     "The residual f − y projected on the closed-form kernel's top "
+     "eigenvectors (largest eigenvalue first) against flow time, for one run "
+     "of each point: the trained network (solid) and the linear theory's "
+     "exponential decay (dashed). Components with larger eigenvalues decay "
+     "first; the lines agree where the network stays linear."),
+    ("test_curves", "Test set (1-D)", fig_test_curves,
+     "For one run of each point: the training points, the target on the "
+     "test grid (grey), the trained network, kernel regression with the "
+     "infinite-width NTK, the LFP minimizer, the natural cubic spline and "
+     "the piecewise-linear interpolant."),
+    ("test_error", "Test error against γ", fig_test_error,
+     "Relative test error |f − y| / |y| against γ (or against the point "
+     "when the points share a γ), one line per width (geometric mean over "
+     "the seeds; dots: runs); test accuracy beside it when the targets are "
+     "±1. Lower error at larger γ (smaller initialization) is the claim "
+     "that small initialization generalizes better."),
 ]
 
 
@@ -1037,10 +1949,12 @@ def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
     }
     todo = list(FIGURES)
     for g, what in FUTURE_GROUPS.items():
+        if res.known.get(g, True):
+            continue
         todo.append((f"{g}_preview", f"/{g} (generic preview)",
                      lambda r, g=g: fig_future_preview(r, g),
-                     f"/{g} is in the file but its layout is not documented "
-                     f"yet, so {what} are not drawn. Generic view of up to "
+                     f"/{g} is in the file but holds none of the documented "
+                     f"datasets, so {what} are not drawn. Generic view of up to "
                      "six of its datasets (first index along leading axes)."))
     for name, title, build, caption in todo:
         if only and name not in only:
@@ -1070,8 +1984,8 @@ def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
 def absent_future_notes(res):
     """One line per future group the file does not hold (information, not a
     problem: pdplot prints them, the report lists them)."""
-    return [f"{what}: not in this file (no /{g} group; planned, issues 4 "
-            "and 5)" for g, what in FUTURE_GROUPS.items()
+    return [f"{what}: not in this file (no /{g} group)"
+            for g, what in FUTURE_GROUPS.items()
             if g not in res.future]
 
 
@@ -1169,6 +2083,23 @@ def report_html(res, written, skipped, embed=False, outdir="."):
     out.append("</table>")
     out.append(f"<p>Regimes: {e(res.phase_source)}; band {res.band:g} "
                "(|slope| &lt; band is critical).</p>")
+    rs = s.get("run_observables")
+    if rs:
+        lines = format_run_scalars(res, rs)
+        keys = [(k, h) for k, h, _ in RUN_SCALARS if k in rs[0]]
+        out.append('<h2 id="observables">Per-run observables</h2>'
+                   f"<p>{e(lines[0])}</p><table><tr>"
+                   + "".join(f"<th>{e(h)}</th>" for h in
+                             ["point", "m", "seed", "status"]
+                             + [h for _, h in keys]) + "</tr>")
+        for r in rs:
+            out.append(f"<tr><td>{e(res.point_name(r['point']))}</td>"
+                       f"<td class=num>{r['width']}</td>"
+                       f"<td class=num>{r['seed']}</td>"
+                       f"<td>{e(r['status'])}</td>"
+                       + "".join(f"<td class=num>{e(_cell(k, r[k]))}</td>"
+                                 for k, _ in keys) + "</tr>")
+        out.append("</table>")
     out.append('<h2 id="runs">Runs</h2><table><tr><th>status</th>'
                "<th>runs</th></tr>")
     out += [f"<tr><td>{e(k)}</td><td class=num>{n}</td></tr>"

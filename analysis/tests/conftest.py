@@ -1,6 +1,8 @@
 """Fixtures of the analysis tests: real result files written by the project's
 own binary on tests/jobs/tiny.ini (6 points x 3 widths x 2 seeds) at np 1 and
-np 2, and damaged copies of them (partial scan, missing groups).
+np 2, and damaged copies of them (partial scan, missing groups); and three
+small scans with /spectral, /ntk and a test set (analysis/tests/jobs/
+fp1d.ini, fphighd.ini, ntk.ini at np 2: fixture fpscans).
 
 Environment: PHASEDIAG (default /work/main/build/phasediag), MPIEXEC
 (default mpiexec).  ctest sets both (tests/CMakeLists.txt, test 'analysis').
@@ -33,7 +35,7 @@ def run_tool(name, *args, timeout=180):
     return p
 
 
-def _run_scan(np_, out):
+def _run_scan(np_, out, job=JOB):
     exe = os.environ.get("PHASEDIAG", os.path.join(ROOT, "build", "phasediag"))
     mpiexec = os.environ.get("MPIEXEC", "mpiexec")
     if not os.path.exists(exe):
@@ -42,7 +44,7 @@ def _run_scan(np_, out):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1",
                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1")
-    cmd = [mpiexec, "-n", str(np_), exe, "--quiet", JOB, "--output", out,
+    cmd = [mpiexec, "-n", str(np_), exe, "--quiet", job, "--output", out,
            "--overwrite"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                        env=env, cwd=os.path.dirname(out))
@@ -55,6 +57,20 @@ def _run_scan(np_, out):
 def scans(tmp_path_factory):
     d = tmp_path_factory.mktemp("scans")
     return {n: _run_scan(n, str(d / f"tiny_np{n}.h5")) for n in (1, 2)}
+
+
+# Small scans with the F-Principle and NTK groups (tests/jobs/*.ini here, a
+# few seconds each at np 2): fp1d (1-D dft, test grid), fphighd (d = 2:
+# projection, filter, grid), ntk (NTK observables, 1-D test grid).
+FP_JOBS = ("fp1d", "fphighd", "ntk")
+
+
+@pytest.fixture(scope="session")
+def fpscans(tmp_path_factory):
+    d = tmp_path_factory.mktemp("fpscans")
+    return {j: _run_scan(2, str(d / f"{j}.h5"),
+                         os.path.join(HERE, "jobs", f"{j}.ini"))
+            for j in FP_JOBS}
 
 
 @pytest.fixture(scope="session")
