@@ -243,6 +243,9 @@ int pd_dmat_syevd(pd_dmat *A, double *w, pd_dmat *Z) {
   pd_free(&work);
   pd_free(&iwork);
   PD_COLLECTIVE(comm, err);
+  /* pdsyevd leaves w unset on a process that holds no block (nb = n on
+   * more than one rank): take grid rank 0's, the same bits everywhere */
+  PD_CALL_MPI(MPI_Bcast(w, A->n, MPI_DOUBLE, 0, comm));
   return PD_OK;
 }
 

@@ -149,9 +149,16 @@ int main(int argc, char **argv) {
   PD_TEST_OK(pd_dmat_destroy(&A));
 
   /* random symmetric matrices, n not a multiple of nb; small ones leave
-   * some ranks with few or no rows */
-  int sizes[4][2] = {{150, 16}, {5, 2}, {9, 4}, {1, 1}};
-  for (int t = 0; t < 4; t++) {
+   * some ranks with few or no rows; a single block */
+  int sizes[6][2] = {{150, 16},
+                     {5, 2},
+                     {9, 4},
+                     {1, 1},
+                     /* one block holds the whole matrix: pdormtr needs more
+                      * workspace than the query reports */
+                     {40, 40},
+                     {64, 0}};
+  for (int t = 0; t < 6; t++) {
     PD_TEST_OK(pd_dmat_create(g, sizes[t][0], sizes[t][1], &A));
     PD_TEST_OK(pd_dmat_fill(A, sym_random, NULL));
     check_eig(g, A, "random symmetric");
