@@ -92,6 +92,8 @@ enum {
   K_NTK_RIDGE,
   K_NTK_LFP,
   K_GROUP_SIZE,
+  K_CHECKPOINT,
+  K_CHECKPOINT_INTERVAL,
   K_OUTPUT_FILE,
   K_OVERWRITE,
   K_COUNT
@@ -148,6 +150,8 @@ static const struct {
     [K_NTK_RIDGE] = {S_NTK, "ridge"},
     [K_NTK_LFP] = {S_NTK, "lfp"},
     [K_GROUP_SIZE] = {S_RUN, "group_size"},
+    [K_CHECKPOINT] = {S_RUN, "checkpoint"},
+    [K_CHECKPOINT_INTERVAL] = {S_RUN, "checkpoint_interval"},
     [K_OUTPUT_FILE] = {S_OUTPUT, "file"},
     [K_OVERWRITE] = {S_OUTPUT, "overwrite"},
 };
@@ -384,6 +388,12 @@ static int pd_range(pd_parse *st, int key, const char *value, double *vals,
   int n = (int)floor(k + 1e-9);
   for (int i = 0; i <= n; i++) vals[i] = a + i * h;
   if (fabs(k - n) <= 1e-9) vals[n] = b;
+  for (int i = 1; i <= n; i++) /* a step below the precision at a */
+    if (vals[i] == vals[i - 1])
+      return pd_expected(st, key,
+                         "start:stop:step with distinct values (the step is "
+                         "too small for double precision)",
+                         value);
   *count = n + 1;
   return 1;
 }
@@ -454,14 +464,21 @@ static int pd_scheme_list(pd_parse *st, int key, const char *value,
   return 1;
 }
 
+/* Split a comma list of at most PD_CONFIG_MAX_SHORT items. */
+static int pd_short_list(pd_parse *st, int key, const char *value, pd_list *l) {
+  if (!pd_split(st, key, value, ',', l)) return 0;
+  if (l->n > PD_CONFIG_MAX_SHORT)
+    return pd_fail_at(st, st->line, "[%s] %s: expected at most %d values",
+                      pd_sections[pd_keys[key].section], pd_keys[key].name,
+                      PD_CONFIG_MAX_SHORT);
+  return 1;
+}
+
 /* A short comma list of distinct positive integers (harmonic frequencies). */
 static int pd_freq_list(pd_parse *st, int key, const char *value,
                         pd_config *cfg) {
   pd_list l;
-  if (!pd_split(st, key, value, ',', &l)) return 0;
-  if (l.n > PD_CONFIG_MAX_SHORT)
-    return pd_fail_at(st, st->line, "[data] %s: expected at most %d values",
-                      pd_keys[key].name, PD_CONFIG_MAX_SHORT);
+  if (!pd_short_list(st, key, value, &l)) return 0;
   return pd_int_list(st, key, value, 1, 1 << 20, "an integer in [1, 2^20]",
                      cfg->freqs, &cfg->nfreq);
 }
@@ -470,10 +487,7 @@ static int pd_freq_list(pd_parse *st, int key, const char *value,
 static int pd_delta_list(pd_parse *st, int key, const char *value,
                          pd_config *cfg) {
   pd_list l;
-  if (!pd_split(st, key, value, ',', &l)) return 0;
-  if (l.n > PD_CONFIG_MAX_SHORT)
-    return pd_fail_at(st, st->line, "[spectral] %s: expected at most %d values",
-                      pd_keys[key].name, PD_CONFIG_MAX_SHORT);
+  if (!pd_short_list(st, key, value, &l)) return 0;
   for (int i = 0; i < l.n; i++) {
     double x = 0;
     if (!pd_parse_double(l.item[i], &x) || !(x > 0))
@@ -627,6 +641,11 @@ static int pd_set(pd_parse *st, int key, const char *v) {
     case K_GROUP_SIZE:
       return pd_int32(st, key, v, 0, INT_MAX, "an integer >= 0 (0 = automatic)",
                       &c->group_size);
+    case K_CHECKPOINT: return pd_path(st, key, v, c->checkpoint);
+    case K_CHECKPOINT_INTERVAL:
+      return pd_real(st, key, v, 0, 0, 1e9, 0,
+                     "a number of seconds in [0, 1e9] (0 = off)",
+                     &c->checkpoint_interval);
     case K_OUTPUT_FILE: return pd_path(st, key, v, c->output);
     case K_OVERWRITE: return pd_bool(st, key, v, &c->overwrite);
     default: return pd_fail_at(st, st->line, "internal: key %d", key);
@@ -960,6 +979,8 @@ void pd_config_defaults(pd_config *cfg) {
   cfg->ntk_top = 16;
   cfg->ntk_lfp = 1;
   cfg->group_size = 0;
+  memset(cfg->checkpoint, 0, sizeof cfg->checkpoint); /* <output>.ckpt */
+  cfg->checkpoint_interval = 600;
   pd_set_string(cfg->output, sizeof cfg->output, "phasediag.h5");
   cfg->overwrite = 0;
 }

@@ -13,7 +13,8 @@ static const char *const pd_names[PD_ERR_NCODES] = {
     "success",           "invalid argument",
     "allocation failed", "MPI error",
     "I/O error",         "configuration error",
-    "numerical error",   "failure on another rank"};
+    "numerical error",   "failure on another rank",
+    "interrupted"};
 
 const char *pd_error_name(int code) {
   if (code < 0 || code >= PD_ERR_NCODES) return "unknown error";

@@ -3,13 +3,31 @@
  *   mpirun -np P phasediag [options] JOB.ini
  *
  * config (rank 0 reads, all get it) -> data -> plan -> scheduled training
- * on groups of ranks -> classification on rank 0 -> one HDF5 file. */
+ * on groups of ranks -> classification on rank 0 -> one HDF5 file.
+ *
+ * Exit status: 0 success; 1 failure while running; 2 bad input (nothing is
+ * written); 3 stopped by SIGTERM or SIGUSR1 with a checkpoint written:
+ * "requeue me" -- the same command resumes the scan.
+ *
+ * Checkpoint and resume: rank 0 saves the completed task records to
+ * [run] checkpoint (default OUTPUT.ckpt) every [run] checkpoint_interval
+ * seconds and when stopped by a signal.  At start, a checkpoint that
+ * belongs to the job (same job file text, record layout, task count and
+ * version) is resumed automatically: its tasks are not run again and the
+ * result file is bitwise the one an uninterrupted run writes (wall times
+ * aside), at any rank count.  A checkpoint of another job is refused (exit
+ * 2) unless --overwrite, which discards it.  --resume insists on resuming
+ * (exit 2 if there is no checkpoint).  The checkpoint is removed once the
+ * result file is written.  Tasks running at the stop are not saved: they
+ * run again from the start (they are deterministic). */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasediag/checkpoint.h"
 #include "phasediag/classify.h"
 #include "phasediag/config.h"
 #include "phasediag/dataset.h"
@@ -53,6 +71,12 @@ static void usage(FILE *out) {
       "                   automatic: one rank per 2^18 neurons of the widest "
       "net)\n"
       "  --quiet          no progress lines (errors and the final table only)\n"
+      "  --resume         resume from the checkpoint ([run] checkpoint, "
+      "default\n"
+      "                   OUTPUT.ckpt); without it a checkpoint of this job "
+      "is\n"
+      "                   resumed when it exists, and one of another job is\n"
+      "                   refused (--overwrite discards it)\n"
       "  --version, --help\n"
       "\n"
       "The step size is automatic (capped by 1/lambda_max of the Gram matrix, "
@@ -62,13 +86,37 @@ static void usage(FILE *out) {
       "Job file keys: see the README or include/phasediag/config.h.\n"
       "Exit status: 0 success; 2 bad input (arguments, job file, data, "
       "refused\n"
-      "output file; nothing is written); 1 failure while running.\n");
+      "output file or checkpoint; nothing is written); 1 failure while "
+      "running;\n"
+      "3 stopped by SIGTERM or SIGUSR1 (on any rank): a checkpoint was "
+      "written,\n"
+      "run the same command again to resume (\"requeue me\").\n");
 }
 
 typedef struct {
   const char *job, *output;
-  int check, quiet, overwrite, group_size;
+  int check, quiet, overwrite, group_size, resume;
 } pd_args;
+
+/* Set by SIGTERM / SIGUSR1; the scheduler turns it into an orderly stop. */
+static volatile sig_atomic_t pd_stop_requested = 0;
+
+static void pd_on_signal(int sig) {
+  (void)sig;
+  pd_stop_requested = 1; /* async-signal-safe: a flag, nothing else */
+}
+
+static int pd_install_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = pd_on_signal;
+  sa.sa_flags = SA_RESTART;
+  PD_CHECK(sigemptyset(&sa.sa_mask) == 0 &&
+               sigaction(SIGTERM, &sa, NULL) == 0 &&
+               sigaction(SIGUSR1, &sa, NULL) == 0,
+           PD_ERR_ARG, "cannot install the signal handlers");
+  return PD_OK;
+}
 
 /* 0 ok, 1 done (help/version), 2 usage error */
 static int parse_args(int argc, char **argv, pd_args *a, int rank) {
@@ -87,6 +135,8 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       a->quiet = 1;
     } else if (!strcmp(s, "--overwrite")) {
       a->overwrite = 1;
+    } else if (!strcmp(s, "--resume")) {
+      a->resume = 1;
     } else if (!strcmp(s, "--output") || !strcmp(s, "--group-size")) {
       if (i + 1 >= argc) {
         if (rank == 0) fprintf(stderr, "phasediag: %s needs a value\n", s);
@@ -262,6 +312,17 @@ static int check_launcher(MPI_Comm world) {
                         n, size, size > 1 ? "s" : "");
 }
 
+/* pd_sched_options.save: the periodic checkpoint (rank 0). */
+static int save_checkpoint(void *ctx, const double *results) {
+  const pd_checkpoint_info *ck = ctx;
+  double t0 = MPI_Wtime();
+  int64_t nd = 0;
+  PD_CALL(pd_checkpoint_write(ck, results, &nd));
+  pd_log(MPI_COMM_SELF, PD_LOG_INFO, "checkpoint: %lld tasks in %s (%.3f s)",
+         (long long)nd, ck->path, MPI_Wtime() - t0);
+  return PD_OK;
+}
+
 /* Everything after argument parsing; returns the exit status. */
 static int run(MPI_Comm world, const pd_args *args) {
   int rank, size;
@@ -303,13 +364,59 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (err) goto fail;
   err = pd_output_check(world, cfg->output, cfg->overwrite);
   if (err) goto fail;
+  const int64_t len = job.layout.len;
+  /* the result file holds the records (and a little more); the checkpoint
+   * the records, twice while a new one replaces the old */
+  const double rec_bytes = (double)plan->ntasks * (double)len * 8.0;
+  err = pd_checkpoint_check_space(world, cfg->output, rec_bytes * 1.2 + 1e6,
+                                  "output file");
+  if (err) goto fail;
+  char ckpath[PD_CONFIG_MAX_PATH + 8];
+  if (cfg->checkpoint[0])
+    snprintf(ckpath, sizeof ckpath, "%s", cfg->checkpoint);
+  else
+    pd_checkpoint_default_path(cfg->output, ckpath, sizeof ckpath);
+  pd_checkpoint_info ck = {.path = ckpath,
+                           .job = args->job,
+                           .config_text = text,
+                           .ntasks = plan->ntasks,
+                           .len = len};
+  int resume = 0; /* a checkpoint of this job exists */
+  int64_t restored = 0;
+  if (rank == 0) {
+    err = pd_checkpoint_probe(&ck, &resume, &restored);
+    if (err == PD_ERR_CONFIG && args->overwrite) {
+      pd_log(world, PD_LOG_WARN, "discarding %s (--overwrite): %s", ckpath,
+             pd_error_message());
+      pd_error_clear();
+      err = PD_OK;
+      resume = 0;
+    } else if (!err && args->resume && !resume) {
+      err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+                           "--resume: there is no checkpoint %s for job %s",
+                           ckpath, args->job);
+    }
+  }
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (err) goto fail;
+  /* written on a stop signal even when checkpoint_interval = 0 */
+  err = pd_checkpoint_check_space(world, ckpath, rec_bytes * 2.2 + 1e6,
+                                  "checkpoint");
+  if (err) goto fail;
 
   status = 1; /* from here on a failure is not the input's fault */
-  const int64_t len = job.layout.len;
   err = rank == 0
             ? pd_calloc((size_t)(plan->ntasks * len), sizeof(double), &results)
             : PD_OK;
+  if (!err && rank == 0 && resume) {
+    for (int64_t t = 0; t < plan->ntasks; t++)
+      pd_task_record_clear(&job.layout, results + t * len);
+    err = pd_checkpoint_read(&ck, results, &restored);
+  }
   err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (err) goto fail;
+  err = MPI_Bcast(&resume, 1, MPI_INT, 0, world) == MPI_SUCCESS ? PD_OK
+                                                                : PD_ERR_MPI;
   if (err) goto fail;
   pd_log(world, PD_LOG_INFO,
          "phasediag %s: %d points x %d widths x %d seeds = %lld tasks on %d "
@@ -322,8 +429,42 @@ static int run(MPI_Comm world, const pd_args *args) {
                     .t0 = MPI_Wtime(),
                     .quiet = args->quiet,
                     .work_total = pd_plan_work_per_step(plan)};
+  if (rank == 0 && resume) {
+    for (int64_t t = 0; t < plan->ntasks; t++)
+      if (results[t * len + PD_R_TASK] >= 0) {
+        int p, w, sd;
+        pd_plan_task(plan, t, &p, &w, &sd);
+        pr.done++;
+        pr.work_done += (double)plan->widths[w] * (double)plan->n;
+      }
+    pr.work_total -= pr.work_done; /* the ETA counts this run's work */
+    pr.work_done = 0;
+  }
+  if (resume)
+    pd_log(world, PD_LOG_INFO, "resuming from %s: %lld of %lld tasks done",
+           ckpath, (long long)pr.done, (long long)plan->ntasks);
+  pd_sched_options so = {.done = on_done,
+                         .ctx = &pr,
+                         .save = save_checkpoint,
+                         .save_ctx = &ck,
+                         .save_interval = cfg->checkpoint_interval,
+                         .stop = &pd_stop_requested,
+                         .resume = resume};
   double t0 = MPI_Wtime();
-  err = pd_sched_run(world, plan, &job, g, results, on_done, &pr);
+  err = pd_sched_run(world, plan, &job, g, results, &so);
+  if (err == PD_ERR_INTERRUPTED) {
+    pd_error_clear();
+    int64_t saved = 0;
+    err = rank == 0 ? pd_checkpoint_write(&ck, results, &saved) : PD_OK;
+    err = pd_error_collective(world, err, __FILE__, __LINE__);
+    if (err) goto fail;
+    pd_log(world, PD_LOG_WARN,
+           "stopped by a signal: %lld of %lld tasks done, saved in %s; run "
+           "the same command again to resume (exit status 3)",
+           (long long)saved, (long long)plan->ntasks, ckpath);
+    status = 3;
+    goto done;
+  }
   if (err) goto fail;
   if (rank == 0) {
     err = pd_classify(plan, cfg, len, results, &phase);
@@ -342,6 +483,12 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (err) goto fail;
   pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
          MPI_Wtime() - t0);
+  /* the result file is complete: the checkpoint has served */
+  err = rank == 0 ? pd_checkpoint_remove(&ck) : PD_OK;
+  if (err) {
+    pd_log(world, PD_LOG_WARN, "%s", pd_error_message());
+    pd_error_clear();
+  }
   if (!args->quiet) pd_timer_report(world, stderr);
   status = 0;
   goto done;
@@ -368,7 +515,12 @@ int main(int argc, char **argv) {
   int rc = parse_args(argc, argv, &args, rank);
   if (rc == 0) {
     if (args.quiet) pd_log_set_level(PD_LOG_WARN);
-    rc = run(MPI_COMM_WORLD, &args);
+    if (pd_install_signals() != PD_OK) {
+      fprintf(stderr, "phasediag: error: %s\n", pd_error_message());
+      rc = 1;
+    } else {
+      rc = run(MPI_COMM_WORLD, &args);
+    }
   } else {
     rc = rc == 1 ? 0 : 2;
   }

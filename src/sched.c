@@ -1,24 +1,57 @@
 #include "phasediag/sched.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "phasediag/error.h"
+#include "phasediag/log.h"
 #include "phasediag/mem.h"
 #include "phasediag/task.h"
 
-enum { PD_TAG_REQUEST = 101, PD_TAG_TASK = 102 };
+/* REQUEST: leader -> master, its finished record (PD_R_TASK: the task; -1
+ * none yet; PD_SCHED_INTERRUPTED: its task was stopped).  TASK: master ->
+ * leader, the next task, or PD_SCHED_END / PD_SCHED_END_STOPPED (no more
+ * tasks; the latter says a STOP message was sent too, to be received).
+ * SIGNAL: any rank -> master, once: a stop was requested here.  STOP:
+ * master -> leader, once: stop the running task. */
+enum {
+  PD_TAG_REQUEST = 101,
+  PD_TAG_TASK = 102,
+  PD_TAG_SIGNAL = 103,
+  PD_TAG_STOP = 104
+};
+#define PD_SCHED_INTERRUPTED (-2.0)
+enum { PD_SCHED_END = -1, PD_SCHED_END_STOPPED = -2 };
 
 typedef struct {
-  MPI_Comm comm; /* duplicate of the caller's: our tags cannot collide */
+  MPI_Comm comm;  /* duplicate of the caller's: our tags cannot collide */
+  MPI_Comm group; /* this rank's training group */
   const pd_plan *plan;
+  const pd_sched_options *opt;
+  int g, gsize, ngroups, master, leader;
   int64_t next, len;
   int pending_stops; /* leaders (other than the master) not yet stopped */
   double *results;
   double *buf;  /* this rank's record (own task, or the result it sends) */
   double *rbuf; /* master: records received from other leaders */
-  pd_sched_done_fn done;
-  void *ctx;
+  /* stopping */
+  int told;           /* this rank has reported its stop request */
+  MPI_Request tell;   /* non-master: the SIGNAL message */
+  int stop_local;     /* this rank wants its group to stop */
+  int got_stop;       /* leader: the master's STOP message received */
+  int stopping;       /* master: no more tasks go out */
+  int signals_in;     /* master: SIGNAL messages received */
+  int *stop_sent;     /* master: per group, STOP sent to its leader */
+  int *ended;         /* master: per group, its leader was sent an END */
+  MPI_Request *stops; /* master: the STOP sends */
+  /* in-group agreement on the step to stop at */
+  int64_t calls;
+  int agree_pending, agree_in, agree_out;
+  MPI_Request agree;
+  /* checkpoints */
+  double last_save;
+  int64_t unsaved;
 } pd_sched;
 
 int pd_sched_group_size(const pd_plan *plan, int nranks, int requested) {
@@ -30,40 +63,182 @@ int pd_sched_group_size(const pd_plan *plan, int nranks, int requested) {
   return g < nranks ? g : nranks;
 }
 
+static void pd_sched_mpi(pd_sched *s, int mpierr, const char *what) {
+  if (mpierr == MPI_SUCCESS) return;
+  pd_error_mpi(mpierr, __FILE__, __LINE__, __func__, what);
+  pd_error_abort(s->comm, PD_ERR_MPI); /* never leave peers waiting */
+}
+
+/* Master: the next task not yet done (a resumed scan skips those restored
+ * from the checkpoint); -1 when none is left or the scan is stopping. */
 static int64_t pd_sched_next(pd_sched *s) {
-  return s->next < s->plan->ntasks ? s->plan->order[s->next++] : -1;
+  while (!s->stopping && s->next < s->plan->ntasks) {
+    const int64_t t = s->plan->order[s->next++];
+    if (!(s->results[t * s->len + PD_R_TASK] >= 0)) return t;
+  }
+  return -1;
+}
+
+/* Master: save a checkpoint if one is due. */
+static void pd_sched_tick(pd_sched *s) {
+  const pd_sched_options *o = s->opt;
+  if (!o->save || !(o->save_interval > 0) || s->unsaved == 0) return;
+  const double now = MPI_Wtime();
+  if (now - s->last_save < o->save_interval) return;
+  s->last_save = now;
+  if (o->save(o->save_ctx, s->results) == PD_OK)
+    s->unsaved = 0;
+  else /* the scan is worth more than its checkpoint: go on */
+    pd_log(s->comm, PD_LOG_WARN, "checkpoint not written: %s",
+           pd_error_message());
 }
 
 static void pd_sched_record(pd_sched *s, const double *rec) {
   int64_t t = (int64_t)rec[PD_R_TASK];
   memcpy(s->results + t * s->len, rec, sizeof(double) * (size_t)s->len);
-  if (s->done) s->done(t, rec, s->ctx);
+  s->unsaved++;
+  if (s->opt->done) s->opt->done(t, rec, s->opt->ctx);
+  pd_sched_tick(s);
 }
 
-/* Master: answer requests; one (blocking) or all that are waiting. */
-static void pd_sched_serve(pd_sched *s, int blocking) {
+/* Master: stop handing out tasks and tell the leaders that still train. */
+static void pd_sched_begin_stop(pd_sched *s, const char *why) {
+  if (s->stopping) return;
+  s->stopping = 1;
+  s->stop_local = 1;
+  pd_log(s->comm, PD_LOG_INFO, "stop requested (%s): stopping all groups", why);
+  for (int c = 1; c < s->ngroups; c++) {
+    if (s->ended[c]) continue;
+    pd_sched_mpi(s,
+                 MPI_Isend(NULL, 0, MPI_INT, c * s->g, PD_TAG_STOP, s->comm,
+                           &s->stops[c]),
+                 "MPI_Isend(STOP)");
+    s->stop_sent[c] = 1;
+  }
+}
+
+/* Local: has a stop been requested on this rank?  The first time, report it
+ * to the master (the master acts on its own). */
+static void pd_sched_check_signal(pd_sched *s) {
+  if (s->told || !s->opt->stop || !*s->opt->stop) return;
+  s->told = 1;
+  s->stop_local = 1;
+  if (s->master)
+    pd_sched_begin_stop(s, "signal on rank 0");
+  else
+    pd_sched_mpi(
+        s, MPI_Isend(NULL, 0, MPI_INT, 0, PD_TAG_SIGNAL, s->comm, &s->tell),
+        "MPI_Isend(SIGNAL)");
+}
+
+/* Master: take in the stop reports of other ranks. */
+static void pd_sched_signals(pd_sched *s) {
   for (;;) {
     MPI_Status st;
-    int flag = 1;
-    if (blocking)
-      MPI_Probe(MPI_ANY_SOURCE, PD_TAG_REQUEST, s->comm, &st);
-    else
-      MPI_Iprobe(MPI_ANY_SOURCE, PD_TAG_REQUEST, s->comm, &flag, &st);
+    int flag = 0;
+    pd_sched_mpi(s,
+                 MPI_Iprobe(MPI_ANY_SOURCE, PD_TAG_SIGNAL, s->comm, &flag, &st),
+                 "MPI_Iprobe(SIGNAL)");
     if (!flag) return;
-    if (MPI_Recv(s->rbuf, (int)s->len, MPI_DOUBLE, st.MPI_SOURCE,
-                 PD_TAG_REQUEST, s->comm, MPI_STATUS_IGNORE) != MPI_SUCCESS)
-      pd_error_abort(s->comm, PD_ERR_MPI);
-    if (s->rbuf[PD_R_TASK] >= 0) pd_sched_record(s, s->rbuf);
+    pd_sched_mpi(s,
+                 MPI_Recv(NULL, 0, MPI_INT, st.MPI_SOURCE, PD_TAG_SIGNAL,
+                          s->comm, MPI_STATUS_IGNORE),
+                 "MPI_Recv(SIGNAL)");
+    s->signals_in++;
+    char why[64];
+    snprintf(why, sizeof why, "signal on rank %d", st.MPI_SOURCE);
+    pd_sched_begin_stop(s, why);
+  }
+}
+
+/* Master: answer requests; one (blocking) or all that are waiting.  While
+ * blocking it naps instead of spinning, and watches for stop requests. */
+static void pd_sched_serve(pd_sched *s, int blocking) {
+  const struct timespec nap = {0, 500000}; /* 0.5 ms */
+  for (;;) {
+    pd_sched_check_signal(s);
+    pd_sched_signals(s);
+    MPI_Status st;
+    int flag = 0;
+    pd_sched_mpi(
+        s, MPI_Iprobe(MPI_ANY_SOURCE, PD_TAG_REQUEST, s->comm, &flag, &st),
+        "MPI_Iprobe(REQUEST)");
+    if (!flag) {
+      if (!blocking) return;
+      nanosleep(&nap, NULL);
+      continue;
+    }
+    pd_sched_mpi(s,
+                 MPI_Recv(s->rbuf, (int)s->len, MPI_DOUBLE, st.MPI_SOURCE,
+                          PD_TAG_REQUEST, s->comm, MPI_STATUS_IGNORE),
+                 "MPI_Recv(REQUEST)");
+    const int c = st.MPI_SOURCE / s->g;
+    if (s->rbuf[PD_R_TASK] >= 0)
+      pd_sched_record(s, s->rbuf);
+    else if (s->rbuf[PD_R_TASK] == PD_SCHED_INTERRUPTED) {
+      pd_sched_signals(s); /* the report that caused it, if it is here */
+      pd_sched_begin_stop(s, "a group was interrupted");
+    }
     int64_t t = pd_sched_next(s);
-    if (MPI_Send(&t, 1, MPI_INT64_T, st.MPI_SOURCE, PD_TAG_TASK, s->comm) !=
-        MPI_SUCCESS)
-      pd_error_abort(s->comm, PD_ERR_MPI);
-    if (t < 0) s->pending_stops--;
+    if (t < 0) t = s->stop_sent[c] ? PD_SCHED_END_STOPPED : PD_SCHED_END;
+    pd_sched_mpi(
+        s, MPI_Send(&t, 1, MPI_INT64_T, st.MPI_SOURCE, PD_TAG_TASK, s->comm),
+        "MPI_Send(TASK)");
+    if (t < 0) {
+      s->ended[c] = 1;
+      s->pending_stops--;
+    }
     if (blocking) return;
   }
 }
 
-static void pd_sched_poll(void *ctx) { pd_sched_serve(ctx, 0); }
+/* Master, once per training step of its own task. */
+static void pd_sched_poll(void *ctx) {
+  pd_sched *s = ctx;
+  if (s->ngroups > 1) pd_sched_serve(s, 0);
+  pd_sched_check_signal(s);
+  pd_sched_tick(s);
+}
+
+/* Every rank, once per training step: the same answer on every rank of the
+ * group at the same step.  Looks every PD_SCHED_AGREE_EVERY steps; a group
+ * of more than one rank agrees by a nonblocking allreduce started at one
+ * look and completed at the next, so no rank waits for its peers. */
+static int pd_sched_stop(void *ctx) {
+  pd_sched *s = ctx;
+  if (s->calls++ % PD_SCHED_AGREE_EVERY != 0) return 0;
+  pd_sched_check_signal(s);
+  if (s->leader && !s->master && !s->got_stop) {
+    int flag = 0;
+    pd_sched_mpi(s,
+                 MPI_Iprobe(0, PD_TAG_STOP, s->comm, &flag, MPI_STATUS_IGNORE),
+                 "MPI_Iprobe(STOP)");
+    if (flag) {
+      pd_sched_mpi(s,
+                   MPI_Recv(NULL, 0, MPI_INT, 0, PD_TAG_STOP, s->comm,
+                            MPI_STATUS_IGNORE),
+                   "MPI_Recv(STOP)");
+      s->got_stop = 1;
+      s->stop_local = 1;
+    }
+  }
+  if (s->gsize == 1) return s->stop_local;
+  int stop = 0;
+  if (s->agree_pending) {
+    pd_sched_mpi(s, MPI_Wait(&s->agree, MPI_STATUS_IGNORE), "MPI_Wait");
+    s->agree_pending = 0;
+    stop = s->agree_out;
+  }
+  if (!stop) {
+    s->agree_in = s->stop_local;
+    pd_sched_mpi(s,
+                 MPI_Iallreduce(&s->agree_in, &s->agree_out, 1, MPI_INT,
+                                MPI_MAX, s->group, &s->agree),
+                 "MPI_Iallreduce(stop)");
+    s->agree_pending = 1;
+  }
+  return stop;
+}
 
 /* Wait for a request without spinning: ranks that wait (idle leaders, the
  * members of a group between tasks, everyone at the end) would otherwise
@@ -79,9 +254,17 @@ static int pd_sched_wait(MPI_Request *req) {
   }
 }
 
+static void pd_sched_free(pd_sched *s) {
+  pd_free(&s->buf);
+  pd_free(&s->rbuf);
+  pd_free(&s->stop_sent);
+  pd_free(&s->ended);
+  pd_free(&s->stops);
+}
+
 int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
-                 int group_size, double *results, pd_sched_done_fn done,
-                 void *ctx) {
+                 int group_size, double *results, const pd_sched_options *opt) {
+  static const pd_sched_options none = {0};
   int rank, size;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   PD_CALL_MPI(MPI_Comm_size(comm, &size));
@@ -89,57 +272,116 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
   const int ngroups = size / g;
   int color = rank / g < ngroups ? rank / g : ngroups - 1;
   pd_sched s = {.comm = MPI_COMM_NULL,
+                .group = MPI_COMM_NULL,
                 .plan = plan,
+                .opt = opt ? opt : &none,
+                .g = g,
+                .ngroups = ngroups,
+                .master = rank == 0,
                 .len = job->layout.len,
                 .pending_stops = ngroups - 1,
                 .results = results,
-                .done = done,
-                .ctx = ctx};
+                .stops = NULL,
+                .tell = MPI_REQUEST_NULL,
+                .agree = MPI_REQUEST_NULL};
   PD_CHECK(s.len <= INT32_MAX, PD_ERR_ARG, "task record of %lld doubles",
            (long long)s.len);
-  MPI_Comm group = MPI_COMM_NULL;
+  PD_CHECK(rank != 0 || results, PD_ERR_ARG, "rank 0 needs a results array");
+  /* the tasks see a copy of the config whose trainer options carry the
+   * stop hook */
+  pd_config *cfg = NULL;
   int err = pd_calloc((size_t)s.len, sizeof(double), &s.buf);
   if (!err) err = pd_calloc((size_t)s.len, sizeof(double), &s.rbuf);
-  if (err) pd_free(&s.buf);
+  if (!err) err = pd_calloc((size_t)ngroups, sizeof(int), &s.stop_sent);
+  if (!err) err = pd_calloc((size_t)ngroups, sizeof(int), &s.ended);
+  if (!err) err = pd_calloc((size_t)ngroups, sizeof(MPI_Request), &s.stops);
+  if (!err) err = pd_calloc(1, sizeof *cfg, &cfg);
+  if (err) {
+    pd_sched_free(&s);
+    pd_free(&cfg);
+  }
   PD_COLLECTIVE(comm, err);
+  for (int c = 0; c < ngroups; c++) s.stops[c] = MPI_REQUEST_NULL;
+  *cfg = *job->cfg;
+  cfg->train.stop = pd_sched_stop;
+  cfg->train.stop_ctx = &s;
+  pd_job tjob = *job;
+  tjob.cfg = cfg;
   PD_CALL_MPI(MPI_Comm_dup(comm, &s.comm));
-  PD_CALL_MPI(MPI_Comm_split(comm, color, rank, &group));
+  PD_CALL_MPI(MPI_Comm_split(comm, color, rank, &s.group));
   int grank;
-  MPI_Comm_rank(group, &grank);
-  const int master = rank == 0, leader = grank == 0;
-  if (master && results)
+  MPI_Comm_rank(s.group, &grank);
+  MPI_Comm_size(s.group, &s.gsize);
+  s.leader = grank == 0;
+  const int master = s.master, leader = s.leader;
+  if (master && !s.opt->resume)
     for (int64_t t = 0; t < plan->ntasks; t++)
       pd_task_record_clear(&job->layout, results + t * s.len);
+  s.last_save = MPI_Wtime();
   s.buf[PD_R_TASK] = -1; /* the first request carries no result */
   for (;;) {
     int64_t t = -1;
     if (master) {
+      pd_sched_check_signal(&s);
+      if (ngroups > 1) pd_sched_signals(&s);
       t = pd_sched_next(&s);
     } else if (leader) {
+      pd_sched_check_signal(&s);
       PD_CALL_MPI(
           MPI_Send(s.buf, (int)s.len, MPI_DOUBLE, 0, PD_TAG_REQUEST, s.comm));
       MPI_Request req;
       PD_CALL_MPI(MPI_Irecv(&t, 1, MPI_INT64_T, 0, PD_TAG_TASK, s.comm, &req));
       PD_CALL(pd_sched_wait(&req));
+      if (t == PD_SCHED_END_STOPPED && !s.got_stop) {
+        PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, 0, PD_TAG_STOP, s.comm,
+                             MPI_STATUS_IGNORE));
+        s.got_stop = 1;
+      }
     }
     MPI_Request req;
-    PD_CALL_MPI(MPI_Ibcast(&t, 1, MPI_INT64_T, 0, group, &req));
+    PD_CALL_MPI(MPI_Ibcast(&t, 1, MPI_INT64_T, 0, s.group, &req));
     PD_CALL(pd_sched_wait(&req));
     if (t < 0) break;
-    err = pd_task_run(group, plan, job, t,
-                      master && ngroups > 1 ? pd_sched_poll : NULL, &s, s.buf);
+    s.calls = 0;
+    err = pd_task_run(s.group, plan, &tjob, t, master ? pd_sched_poll : NULL,
+                      &s, s.buf);
+    if (s.agree_pending) { /* every rank of the group has one, or none */
+      PD_CALL_MPI(MPI_Wait(&s.agree, MPI_STATUS_IGNORE));
+      s.agree_pending = 0;
+    }
+    if (err == PD_ERR_INTERRUPTED) { /* dropped: it runs again on resume */
+      pd_error_clear();
+      s.buf[PD_R_TASK] = PD_SCHED_INTERRUPTED;
+      if (master) pd_sched_begin_stop(&s, "group 0 was interrupted");
+      continue;
+    }
     if (err != PD_OK) pd_error_abort(comm, err); /* never leave peers waiting */
     if (master) pd_sched_record(&s, s.buf);
   }
   if (master)
     while (s.pending_stops > 0) pd_sched_serve(&s, 1);
-  /* everyone leaves together, without spinning while the last tasks run */
+  /* Everyone leaves together, without spinning while the last tasks run,
+   * and learns whether the scan is complete; the master takes in the stop
+   * reports still on their way, so no message outlives the communicator. */
+  int mine[2] = {s.told && !master, 0}, all[2] = {0, 0};
+  if (master)
+    for (int64_t t = 0; t < plan->ntasks; t++)
+      if (!(results[t * s.len + PD_R_TASK] >= 0)) mine[1] = 1;
   MPI_Request req;
-  PD_CALL_MPI(MPI_Ibarrier(s.comm, &req));
+  PD_CALL_MPI(MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_SUM, s.comm, &req));
   PD_CALL(pd_sched_wait(&req));
-  pd_free(&s.buf);
-  pd_free(&s.rbuf);
-  MPI_Comm_free(&group);
+  if (master)
+    for (; s.signals_in < all[0]; s.signals_in++)
+      PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, MPI_ANY_SOURCE, PD_TAG_SIGNAL,
+                           s.comm, MPI_STATUS_IGNORE));
+  PD_CALL_MPI(MPI_Wait(&s.tell, MPI_STATUS_IGNORE));
+  if (master) PD_CALL_MPI(MPI_Waitall(ngroups, s.stops, MPI_STATUSES_IGNORE));
+  pd_sched_free(&s);
+  pd_free(&cfg);
+  MPI_Comm_free(&s.group);
   MPI_Comm_free(&s.comm);
+  if (all[1])
+    return pd_error_raise(PD_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
+                          "the scan was stopped with tasks left undone");
   return PD_OK;
 }

@@ -171,7 +171,8 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
           1.0 / (opt->history_points - 2 > 0 ? opt->history_points - 2 : 1));
   double next_mark = 1;
   int64_t steps = 0, last_observed = -1;
-  int rejects = 0, next_snap = 1;
+  int rejects = 0, next_snap = 1, nrecent = 0;
+  double recent[PD_TRAIN_WINDOW];
   int64_t snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   double lambda = 0, lr = 0, cap = 0;
   if (!isfinite(loss)) {
@@ -193,6 +194,12 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       break;
     }
     if (opt->poll) opt->poll(opt->poll_ctx);
+    if (opt->stop && opt->stop(opt->stop_ctx)) {
+      pd_free(&buf);
+      return pd_error_raise(PD_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
+                            "training interrupted at step %lld",
+                            (long long)steps);
+    }
     PD_CALL(pd_net_descend(net, data, c, lr, fn));
     const double lossn = pd_residual(data, fn, NULL);
     /* relative size of the step in a and in w */
@@ -201,7 +208,15 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     if (q[0] > 0) rel = fmax(rel, sqrt(q[2] / q[0]));
     if (q[1] > 0) rel = fmax(rel, sqrt(q[3] / q[1]));
     const int too_far = rel > opt->max_rel_step;
-    if (too_far || !(lossn <= loss)) { /* rose, NaN, or too far: retry */
+    /* non-monotone acceptance (Grippo, Lampariello, Lucidi): the loss may
+     * exceed the current one but not the largest of the last
+     * PD_TRAIN_WINDOW accepted losses.  A strictly monotone search
+     * collapses the step when a ReLU kink zig-zags around a data point
+     * (every finite step overshoots the kink); with the window the kink
+     * oscillates in a bounded band while the rest of the net descends. */
+    double ref = loss;
+    for (int i = 0; i < nrecent; i++) ref = fmax(ref, recent[i]);
+    if (too_far || !(lossn <= ref)) { /* rose, NaN, or too far: retry */
       pd_net_undo(net);
       lr *= too_far ? fmin(opt->lr_shrink, 0.9 * opt->max_rel_step / rel)
                     : opt->lr_shrink;
@@ -216,6 +231,8 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     steps++;
     t += lr;
     memcpy(f, fn, sizeof(double) * (size_t)n);
+    recent[steps % PD_TRAIN_WINDOW] = loss; /* the loss this step left */
+    if (nrecent < PD_TRAIN_WINDOW) nrecent++;
     loss = pd_residual(data, f, c);
     /* grow, but stay under the cap and (as rel scales with lr) the trust
      * bound the last step suggests */

@@ -25,7 +25,8 @@
  *              peaks, peak_rel, max_freq, delta_tol, deltas, grid_n,
  *              grid_method = auto | gather | reduce
  *   [ntk]      enabled, top, ridge, lfp
- *   [run]      group_size (0 = automatic)
+ *   [run]      group_size (0 = automatic), checkpoint (path; default
+ *              <output>.ckpt), checkpoint_interval (seconds, 600; 0 = off)
  *   [output]   file, overwrite = true|false
  *
  * The struct is plain data (fixed arrays) so it can be broadcast as bytes. */
@@ -118,7 +119,10 @@ typedef struct {
   double ntk_ridge; /* kernel-regression shift (0) */
   int ntk_lfp;      /* LFP comparison when d = 1 with a test set (true) */
   /* [run] */
-  int group_size; /* 0 = automatic */
+  int group_size;                      /* 0 = automatic */
+  char checkpoint[PD_CONFIG_MAX_PATH]; /* "" = <output>.ckpt */
+  double checkpoint_interval;          /* seconds between checkpoints (600);
+                                          0 = none (only on a stop signal) */
   /* [output] */
   char output[PD_CONFIG_MAX_PATH]; /* default phasediag.h5 */
   int overwrite;                   /* default false */

@@ -17,13 +17,15 @@ extern "C" {
 
 enum {
   PD_OK = 0,
-  PD_ERR_ARG = 1,     /* invalid argument or input */
-  PD_ERR_ALLOC = 2,   /* memory allocation failed */
-  PD_ERR_MPI = 3,     /* an MPI call failed */
-  PD_ERR_IO = 4,      /* file or library I/O failed */
-  PD_ERR_CONFIG = 5,  /* bad configuration */
-  PD_ERR_NUMERIC = 6, /* non-finite or impossible numbers */
-  PD_ERR_PEER = 7,    /* another rank of the communicator failed */
+  PD_ERR_ARG = 1,         /* invalid argument or input */
+  PD_ERR_ALLOC = 2,       /* memory allocation failed */
+  PD_ERR_MPI = 3,         /* an MPI call failed */
+  PD_ERR_IO = 4,          /* file or library I/O failed */
+  PD_ERR_CONFIG = 5,      /* bad configuration */
+  PD_ERR_NUMERIC = 6,     /* non-finite or impossible numbers */
+  PD_ERR_PEER = 7,        /* another rank of the communicator failed */
+  PD_ERR_INTERRUPTED = 8, /* stopped on request (a signal): not a failure;
+                             the work done so far is checkpointed */
   PD_ERR_NCODES
 };
 

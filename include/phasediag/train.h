@@ -3,7 +3,8 @@
  * R = 1/(2n) sum_i (f(x_i) - y_i)^2.  The step is capped by lr_cap/lambda_max
  * of the Gram matrix G = (1/n) J J^T (matrix-free power iteration, warm
  * started), grows by lr_grow after each accepted step and is multiplied by
- * lr_shrink and retried when the loss would rise.  There is no learning rate
+ * lr_shrink and retried when the loss would rise above the largest of the
+ * last PD_TRAIN_WINDOW accepted losses.  There is no learning rate
  * to tune.  A trust bound keeps each step within max_rel_step of the current
  * norms of a and of w, so a large step cannot jump off the gradient-flow path
  * (the cap alone allows that at small initialization, where the residual
@@ -30,6 +31,9 @@ typedef enum {
 } pd_status;
 
 #define PD_STALL_RATIO 1e-10
+/* A step is accepted when the loss does not exceed the largest of the last
+ * PD_TRAIN_WINDOW accepted losses (non-monotone line search). */
+#define PD_TRAIN_WINDOW 10
 
 const char *pd_status_name(int status);
 
@@ -50,6 +54,12 @@ typedef struct {
    * that also schedules work answer its peers while it trains */
   void (*poll)(void *ctx);
   void *poll_ctx;
+  /* called once per step on every rank, after poll (may be NULL): a
+   * non-zero return stops the run with PD_ERR_INTERRUPTED (no result).  It
+   * must return the same on every rank at the same step (the caller agrees
+   * across the communicator; see sched.c) */
+  int (*stop)(void *ctx);
+  void *stop_ctx;
   /* Snapshots: observe (may be NULL) is called, collectively, at step 0, at
    * `snapshots` log-spaced steps in [1, max_steps] (the same marks for every
    * run; those past the stop are not reached) and at the stop, with the

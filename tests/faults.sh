@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Hard faults: kill -9 one rank of the scan at random moments, resume, again.
+# Each trial resumes from the checkpoint the previous one left (a checkpoint
+# every 0.5 s, tests/jobs/restart.ini) and is killed after a random delay;
+# the number of completed tasks in the checkpoint must never decrease.  A
+# last run completes the scan: the result file must be bitwise the one of
+# an uninterrupted run (wall times aside) and the checkpoint gone.
+# usage: faults.sh PHASEDIAG MPIEXEC JOB.ini WORKDIR [TRIALS] [SEED]
+set -u
+exe=$1 mpiexec=$2 job=$3 work=$4 trials=${5:-6} seed=${6:-$$}
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+mkdir -p "$work"
+cd "$work" || exit 1
+rm -f A.h5 F.h5 F.h5.ckpt F.h5.ckpt.tmp ./*.log
+RANDOM=$seed
+echo "faults: seed $seed, $trials trials"
+fail() {
+  echo "FAIL: $*"
+  for f in ./*.log; do [ -e "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
+  exit 1
+}
+ndone() {
+  $py -c 'import h5py, sys
+try:
+    print(int(h5py.File(sys.argv[1], "r").attrs["ndone"]))
+except Exception:
+    print(-1)' "$1"
+}
+rank_pid() {
+  local r=$1 p
+  for p in $(pgrep -f -- "^$exe .*--output F.h5"); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+      grep -qx "OMPI_COMM_WORLD_RANK=$r"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
+
+$mpiexec -n 2 "$exe" --quiet "$job" --output A.h5 >A.log 2>&1 || fail "A: exit $?"
+
+prev=-1 complete=0
+for i in $(seq 1 "$trials"); do
+  np=$((2 + i % 2))           # 3, 2, 3, 2, ...
+  r=$((RANDOM % np))          # the rank to kill
+  ms=$((300 + RANDOM % 2700)) # after 0.3 .. 3 s
+  $mpiexec -n $np "$exe" --quiet "$job" --output F.h5 >"T$i.log" 2>&1 &
+  bg=$!
+  sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+  pid=$(rank_pid $r) && kill -9 "$pid"
+  for j in $(seq 1 600); do # the launcher must end the job: no hang
+    kill -0 $bg 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 $bg 2>/dev/null; then
+    kill -9 $bg $(pgrep -f -- "^$exe .*--output F.h5") 2>/dev/null
+    fail "trial $i: still running 60 s after the kill"
+  fi
+  wait $bg
+  rc=$?
+  n=$(ndone F.h5.ckpt)
+  echo "trial $i: np $np, kill -9 rank $r after ${ms} ms: exit $rc, checkpoint $n tasks"
+  if [ $rc -eq 0 ]; then # finished before the kill: nothing left to resume
+    complete=1
+    [ ! -e F.h5.ckpt ] || fail "trial $i: complete but the checkpoint is left"
+    break
+  fi
+  [ "$n" -ge "$prev" ] || fail "trial $i: checkpoint went from $prev to $n tasks"
+  prev=$n
+done
+if [ $complete -eq 0 ]; then
+  $mpiexec -n 2 "$exe" "$job" --output F.h5 >final.log 2>&1 || fail "final run: exit $?"
+  if [ "$prev" -gt 0 ]; then
+    grep -q "resuming from F.h5.ckpt: $prev of" final.log ||
+      fail "final run did not resume from $prev tasks"
+  fi
+fi
+[ ! -e F.h5.ckpt ] || fail "checkpoint not removed"
+"$here/../analysis/pdcompare" -q -i /snapshots/seconds A.h5 F.h5 ||
+  fail "result after the faults differs from the uninterrupted one"
+echo "faults: PASS"
