@@ -77,7 +77,16 @@ static void usage(FILE *out) {
       "is\n"
       "                   resumed when it exists, and one of another job is\n"
       "                   refused (--overwrite discards it)\n"
+      "  --slice I/N      run only the tasks t with t mod N = I (a job-array "
+      "slice)\n"
+      "                   and save their records to OUTPUT.slice-I-of-N.ckpt\n"
       "  --version, --help\n"
+      "\n"
+      "  phasediag merge [--slices N | SLICE.ckpt ...] [--output FILE] "
+      "[--overwrite] JOB.ini\n"
+      "                   combine the slices (OUTPUT.slice-I-of-N.ckpt, I < N, "
+      "or the\n"
+      "                   files named), classify and write the result file\n"
       "\n"
       "The step size is automatic (capped by 1/lambda_max of the Gram matrix, "
       "grown\n"
@@ -93,9 +102,16 @@ static void usage(FILE *out) {
       "run the same command again to resume (\"requeue me\").\n");
 }
 
+#define PD_MAX_MERGE_FILES 4096
+
 typedef struct {
   const char *job, *output;
   int check, quiet, overwrite, group_size, resume;
+  int merge;                    /* phasediag merge ... */
+  int64_t slice_index, slice_n; /* --slice I/N (n 0: no slicing) */
+  int64_t slices;               /* merge --slices N */
+  int nfiles;                   /* merge: slice files named */
+  const char *files[PD_MAX_MERGE_FILES];
 } pd_args;
 
 /* Set by SIGTERM / SIGUSR1; the scheduler turns it into an orderly stop. */
@@ -137,6 +153,39 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       a->overwrite = 1;
     } else if (!strcmp(s, "--resume")) {
       a->resume = 1;
+    } else if (i == 1 && !strcmp(s, "merge")) {
+      a->merge = 1;
+    } else if (!strcmp(s, "--slice") || !strcmp(s, "--slices")) {
+      if (i + 1 >= argc) {
+        if (rank == 0) fprintf(stderr, "phasediag: %s needs a value\n", s);
+        return 2;
+      }
+      const char *v = argv[++i];
+      char *end;
+      long long x = strtoll(v, &end, 10), y = 0;
+      int ok = end != v;
+      if (!strcmp(s, "--slice")) {
+        ok = ok && *end == '/';
+        if (ok) {
+          const char *w = end + 1;
+          y = strtoll(w, &end, 10);
+          ok = end != w && *end == '\0' && y >= 1 && y <= 1 << 20 && x >= 0 &&
+               x < y;
+        }
+        a->slice_index = x;
+        a->slice_n = y;
+      } else {
+        ok = ok && *end == '\0' && x >= 1 && x <= 1 << 20;
+        a->slices = x;
+      }
+      if (!ok) {
+        if (rank == 0)
+          fprintf(stderr, "phasediag: %s: expected %s, got '%s'\n", s,
+                  !strcmp(s, "--slice") ? "I/N with 0 <= I < N (e.g. 3/8)"
+                                        : "a positive number of slices",
+                  v);
+        return 2;
+      }
     } else if (!strcmp(s, "--output") || !strcmp(s, "--group-size")) {
       if (i + 1 >= argc) {
         if (rank == 0) fprintf(stderr, "phasediag: %s needs a value\n", s);
@@ -162,6 +211,14 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       if (rank == 0)
         fprintf(stderr, "phasediag: unknown option '%s' (see --help)\n", s);
       return 2;
+    } else if (a->job && a->merge) {
+      if (a->nfiles == PD_MAX_MERGE_FILES) {
+        if (rank == 0)
+          fprintf(stderr, "phasediag merge: more than %d slice files\n",
+                  PD_MAX_MERGE_FILES);
+        return 2;
+      }
+      a->files[a->nfiles++] = s;
     } else if (a->job) {
       if (rank == 0)
         fprintf(stderr, "phasediag: one job file expected, got '%s' and '%s'\n",
@@ -176,6 +233,19 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       fprintf(stderr,
               "phasediag: no job file given (try jobs/grid.ini; see "
               "--help)\n");
+    return 2;
+  }
+  const char *bad = a->merge && a->slice_n ? "--slice does not go with merge"
+                    : a->merge && (a->slices > 0) == (a->nfiles > 0)
+                        ? "merge: give --slices N or the slice files, not "
+                          "both (or neither)"
+                    : !a->merge && (a->slices || a->nfiles)
+                        ? "--slices goes with merge"
+                    : a->merge && (a->check || a->resume)
+                        ? "--check and --resume do not go with merge"
+                        : NULL;
+  if (bad) {
+    if (rank == 0) fprintf(stderr, "phasediag: %s (see --help)\n", bad);
     return 2;
   }
   return 0;
@@ -298,18 +368,29 @@ static int check_memory(MPI_Comm world, const pd_plan *plan, int g) {
 /* A launcher mismatch (mpirun's binary started by srun without PMIx, say)
  * starts many single-rank copies that would each run the whole scan. */
 static int check_launcher(MPI_Comm world) {
-  const char *nt = getenv("SLURM_NTASKS");
+  /* the step's task count when srun started us, else the allocation's */
+  const char *nt = getenv("SLURM_STEP_NUM_TASKS");
+  const char *name = "SLURM_STEP_NUM_TASKS";
+  if (!nt || !*nt) {
+    nt = getenv("SLURM_NTASKS");
+    name = "SLURM_NTASKS";
+  }
   int size;
   MPI_Comm_size(world, &size);
   if (!nt || !*nt) return PD_OK;
   char *end;
   long n = strtol(nt, &end, 10);
   if (*end || n == size) return PD_OK;
+  if (size > 1) { /* mpirun with fewer ranks than the allocation: fine */
+    pd_log(world, PD_LOG_WARN, "%s is %ld but MPI has %d ranks", name, n, size);
+    return PD_OK;
+  }
   return pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
-                        "SLURM_NTASKS is %ld but MPI has %d rank%s: the "
-                        "launcher does not match the MPI library (use srun "
+                        "%s is %ld but MPI has 1 rank: the launcher does not "
+                        "match the MPI library and would start %ld "
+                        "single-rank copies of the whole scan (use srun "
                         "--mpi=pmix, or mpirun inside the allocation)",
-                        n, size, size > 1 ? "s" : "");
+                        name, n, n);
 }
 
 /* pd_sched_options.save: the periodic checkpoint (rank 0). */
@@ -321,6 +402,117 @@ static int save_checkpoint(void *ctx, const double *results) {
   pd_log(MPI_COMM_SELF, PD_LOG_INFO, "checkpoint: %lld tasks in %s (%.3f s)",
          (long long)nd, ck->path, MPI_Wtime() - t0);
   return PD_OK;
+}
+
+/* The slice file of slice i of n: OUTPUT.slice-I-of-N.ckpt. */
+static void pd_slice_path(const char *output, int64_t i, int64_t n, char *path,
+                          size_t size) {
+  snprintf(path, size, "%s.slice-%lld-of-%lld.ckpt", output, (long long)i,
+           (long long)n);
+}
+
+/* Classify the complete records (rank 0), print the table and write the
+ * result file.  Collective. */
+static int finish(MPI_Comm world, const pd_args *args, const pd_job *job,
+                  const pd_plan *plan, const char *text, const double *results,
+                  int g, double seconds) {
+  int rank, size;
+  MPI_Comm_rank(world, &rank);
+  MPI_Comm_size(world, &size);
+  const pd_config *cfg = job->cfg;
+  pd_phase *phase = NULL;
+  int err = PD_OK;
+  double t0 = MPI_Wtime();
+  if (rank == 0) {
+    err = pd_classify(plan, cfg, job->layout.len, results, &phase);
+    if (!err) pd_phase_print(stdout, plan, phase);
+    fflush(stdout);
+  }
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (!err) {
+    pd_provenance prov = {.config_text = text,
+                          .mpi_ranks = size,
+                          .group_size = g,
+                          .wall_seconds = seconds};
+    /* attributes are written collectively: every rank must pass rank 0's */
+    MPI_Bcast(&prov.wall_seconds, 1, MPI_DOUBLE, 0, world);
+    err = pd_output_write(world, cfg->output, plan, job, results, phase, &prov);
+  }
+  pd_phase_destroy(&phase);
+  PD_CALL(err);
+  pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
+         seconds + MPI_Wtime() - t0);
+  (void)args;
+  return PD_OK;
+}
+
+/* phasediag merge: the slices' records into one result file.  Returns the
+ * exit status. */
+static int merge(MPI_Comm world, const pd_args *args, const pd_job *job,
+                 const pd_plan *plan, const char *text, int g) {
+  int rank;
+  MPI_Comm_rank(world, &rank);
+  const int64_t len = job->layout.len, nt = plan->ntasks;
+  const int nfiles = args->nfiles ? args->nfiles : (int)args->slices;
+  double *results = NULL;
+  int err = rank == 0 ? pd_calloc((size_t)(nt * len), sizeof(double), &results)
+                      : PD_OK;
+  int64_t have = 0, first_missing = -1;
+  if (!err && rank == 0) {
+    for (int64_t t = 0; t < nt; t++)
+      pd_task_record_clear(&job->layout, results + t * len);
+    for (int i = 0; i < nfiles && !err; i++) {
+      char path[PD_CONFIG_MAX_PATH + 64];
+      if (args->nfiles)
+        snprintf(path, sizeof path, "%s", args->files[i]);
+      else
+        pd_slice_path(job->cfg->output, i, args->slices, path, sizeof path);
+      pd_checkpoint_info ck = {.path = path,
+                               .job = args->job,
+                               .config_text = text,
+                               .ntasks = nt,
+                               .len = len};
+      int exists = 0;
+      int64_t n = 0;
+      err = pd_checkpoint_probe(&ck, &exists, &n);
+      if (!err && !exists)
+        err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+                             "merge: slice file %s does not exist", path);
+      if (!err) err = pd_checkpoint_read(&ck, results, &n);
+    }
+    for (int64_t t = 0; t < nt && !err; t++)
+      if (results[t * len + PD_R_TASK] >= 0)
+        have++;
+      else if (first_missing < 0)
+        first_missing = t;
+    if (!err && have < nt) {
+      int p, w, sd;
+      pd_plan_task(plan, first_missing, &p, &w, &sd);
+      err = pd_error_raise(
+          PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+          "merge: %lld of %lld tasks are in the %d slice file%s; missing, "
+          "e.g., task %lld (gamma %g, gamma' %g, width %lld, seed %llu): is "
+          "a slice unfinished?",
+          (long long)have, (long long)nt, nfiles, nfiles > 1 ? "s" : "",
+          (long long)first_missing, plan->points[p].gamma,
+          plan->points[p].gamma_prime, (long long)plan->widths[w],
+          (unsigned long long)plan->seeds[sd]);
+    }
+  }
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (!err) {
+    pd_log(world, PD_LOG_INFO, "merge: %lld tasks from %d slice file%s",
+           (long long)nt, nfiles, nfiles > 1 ? "s" : "");
+    err = finish(world, args, job, plan, text, results, g, 0);
+    pd_free(&results);
+    if (err) goto fail;
+    return 0;
+  }
+  pd_free(&results);
+  /* a missing or foreign slice is bad input; a failed write is not */
+fail:
+  if (rank == 0) fprintf(stderr, "phasediag: error: %s\n", pd_error_message());
+  return err == PD_ERR_CONFIG || err == PD_ERR_PEER ? 2 : 1;
 }
 
 /* Everything after argument parsing; returns the exit status. */
@@ -360,9 +552,10 @@ static int run(MPI_Comm world, const pd_args *args) {
     status = 0;
     goto done;
   }
-  err = check_memory(world, plan, g);
+  if (!args->merge) err = check_memory(world, plan, g);
   if (err) goto fail;
-  err = pd_output_check(world, cfg->output, cfg->overwrite);
+  /* a slice writes no result file: the merge does */
+  if (!args->slice_n) err = pd_output_check(world, cfg->output, cfg->overwrite);
   if (err) goto fail;
   const int64_t len = job.layout.len;
   /* the result file holds the records (and a little more); the checkpoint
@@ -371,11 +564,18 @@ static int run(MPI_Comm world, const pd_args *args) {
   err = pd_checkpoint_check_space(world, cfg->output, rec_bytes * 1.2 + 1e6,
                                   "output file");
   if (err) goto fail;
-  char ckpath[PD_CONFIG_MAX_PATH + 8];
-  if (cfg->checkpoint[0])
+  char ckpath[PD_CONFIG_MAX_PATH + 64];
+  if (args->slice_n)
+    pd_slice_path(cfg->output, args->slice_index, args->slice_n, ckpath,
+                  sizeof ckpath);
+  else if (cfg->checkpoint[0])
     snprintf(ckpath, sizeof ckpath, "%s", cfg->checkpoint);
   else
     pd_checkpoint_default_path(cfg->output, ckpath, sizeof ckpath);
+  if (args->merge) {
+    status = merge(world, args, &job, plan, text, g);
+    goto done;
+  }
   pd_checkpoint_info ck = {.path = ckpath,
                            .job = args->job,
                            .config_text = text,
@@ -429,6 +629,21 @@ static int run(MPI_Comm world, const pd_args *args) {
                     .t0 = MPI_Wtime(),
                     .quiet = args->quiet,
                     .work_total = pd_plan_work_per_step(plan)};
+  pd_sched_options so = {.done = on_done,
+                         .ctx = &pr,
+                         .save = save_checkpoint,
+                         .save_ctx = &ck,
+                         .save_interval = cfg->checkpoint_interval,
+                         .stop = &pd_stop_requested,
+                         .resume = resume,
+                         .slice_index = args->slice_index,
+                         .slice_count = args->slice_n};
+  for (int64_t t = 0; t < plan->ntasks && args->slice_n > 1; t++)
+    if (!pd_sched_in_slice(&so, t)) {
+      int p, w, sd;
+      pd_plan_task(plan, t, &p, &w, &sd);
+      pr.work_total -= (double)plan->widths[w] * (double)plan->n;
+    }
   if (rank == 0 && resume) {
     for (int64_t t = 0; t < plan->ntasks; t++)
       if (results[t * len + PD_R_TASK] >= 0) {
@@ -443,13 +658,6 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (resume)
     pd_log(world, PD_LOG_INFO, "resuming from %s: %lld of %lld tasks done",
            ckpath, (long long)pr.done, (long long)plan->ntasks);
-  pd_sched_options so = {.done = on_done,
-                         .ctx = &pr,
-                         .save = save_checkpoint,
-                         .save_ctx = &ck,
-                         .save_interval = cfg->checkpoint_interval,
-                         .stop = &pd_stop_requested,
-                         .resume = resume};
   double t0 = MPI_Wtime();
   err = pd_sched_run(world, plan, &job, g, results, &so);
   if (err == PD_ERR_INTERRUPTED) {
@@ -466,23 +674,21 @@ static int run(MPI_Comm world, const pd_args *args) {
     goto done;
   }
   if (err) goto fail;
-  if (rank == 0) {
-    err = pd_classify(plan, cfg, len, results, &phase);
-    if (!err) pd_phase_print(stdout, plan, phase);
-    fflush(stdout);
+  if (args->slice_n) { /* the slice's records are its result */
+    int64_t saved = 0;
+    err = rank == 0 ? pd_checkpoint_write(&ck, results, &saved) : PD_OK;
+    err = pd_error_collective(world, err, __FILE__, __LINE__);
+    if (err) goto fail;
+    pd_log(world, PD_LOG_INFO,
+           "slice %lld/%lld: %lld of %lld tasks, saved in %s (combine the "
+           "slices with phasediag merge)",
+           (long long)args->slice_index, (long long)args->slice_n,
+           (long long)saved, (long long)plan->ntasks, ckpath);
+    status = 0;
+    goto done;
   }
-  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  err = finish(world, args, &job, plan, text, results, g, MPI_Wtime() - t0);
   if (err) goto fail;
-  pd_provenance prov = {.config_text = text,
-                        .mpi_ranks = size,
-                        .group_size = g,
-                        .wall_seconds = MPI_Wtime() - t0};
-  /* attributes are written collectively: every rank must pass rank 0's */
-  MPI_Bcast(&prov.wall_seconds, 1, MPI_DOUBLE, 0, world);
-  err = pd_output_write(world, cfg->output, plan, &job, results, phase, &prov);
-  if (err) goto fail;
-  pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
-         MPI_Wtime() - t0);
   /* the result file is complete: the checkpoint has served */
   err = rank == 0 ? pd_checkpoint_remove(&ck) : PD_OK;
   if (err) {

@@ -71,10 +71,16 @@ static void pd_sched_mpi(pd_sched *s, int mpierr, const char *what) {
 
 /* Master: the next task not yet done (a resumed scan skips those restored
  * from the checkpoint); -1 when none is left or the scan is stopping. */
+int pd_sched_in_slice(const pd_sched_options *opt, int64_t t) {
+  return opt->slice_count <= 1 || t % opt->slice_count == opt->slice_index;
+}
+
 static int64_t pd_sched_next(pd_sched *s) {
   while (!s->stopping && s->next < s->plan->ntasks) {
     const int64_t t = s->plan->order[s->next++];
-    if (!(s->results[t * s->len + PD_R_TASK] >= 0)) return t;
+    if (!(s->results[t * s->len + PD_R_TASK] >= 0) &&
+        pd_sched_in_slice(s->opt, t))
+      return t;
   }
   return -1;
 }
@@ -366,7 +372,8 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
   int mine[2] = {s.told && !master, 0}, all[2] = {0, 0};
   if (master)
     for (int64_t t = 0; t < plan->ntasks; t++)
-      if (!(results[t * s.len + PD_R_TASK] >= 0)) mine[1] = 1;
+      if (!(results[t * s.len + PD_R_TASK] >= 0) && pd_sched_in_slice(s.opt, t))
+        mine[1] = 1;
   MPI_Request req;
   PD_CALL_MPI(MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_SUM, s.comm, &req));
   PD_CALL(pd_sched_wait(&req));

@@ -23,10 +23,16 @@ check unknown-option 2 "unknown option '--frobnicate'" "$exe" --frobnicate "$job
 check no-job 2 "no job file given" "$exe"
 check two-jobs 2 "one job file expected" "$exe" "$job" "$job"
 check bad-group 2 "group-size: expected a positive integer, got 'x'" "$exe" --group-size x "$job"
+check bad-slice 2 "--slice: expected I/N with 0 <= I < N" "$exe" --slice 3/3 "$job"
+check merge-slice 2 "--slice does not go with merge" "$exe" merge --slice 0/2 --slices 2 "$job"
+check merge-nothing 2 "merge: give --slices N or the slice files" "$exe" merge "$job"
+check slices-no-merge 2 "--slices goes with merge" "$exe" --slices 2 "$job"
 check missing-file 2 "cannot read /nonexistent/job.ini" "$mpiexec" -n 2 "$exe" /nonexistent/job.ini
 check plan 0 "= 36 tasks" "$mpiexec" -n 2 "$exe" --check "$job"
 check plan-memory 0 "memory: .* MiB of parameters per rank" "$exe" --check "$job"
-check slurm-mismatch 2 "SLURM_NTASKS is 3 but MPI has 2 ranks" env SLURM_NTASKS=3 "$mpiexec" -n 2 "$exe" --check "$job"
+check slurm-mismatch 2 "SLURM_NTASKS is 3 but MPI has 1 rank" env SLURM_NTASKS=3 "$mpiexec" -n 1 "$exe" --check "$job"
+check slurm-step-mismatch 2 "SLURM_STEP_NUM_TASKS is 4 but MPI has 1 rank" env SLURM_NTASKS=3 SLURM_STEP_NUM_TASKS=4 "$mpiexec" -n 1 "$exe" --check "$job"
+check slurm-fewer-ranks 0 "is 3 but MPI has 2 ranks" env SLURM_NTASKS=3 "$mpiexec" -n 2 "$exe" --check "$job"
 tmp=$(mktemp -d)
 printf '[grid]\nschemes = ntk\nwidths = 4000000000\n[output]\nfile = %s/huge.h5\n' "$tmp" >"$tmp/huge.ini"
 check too-wide 2 "the widest network does not fit: .* GiB are available" "$mpiexec" -n 2 "$exe" "$tmp/huge.ini"

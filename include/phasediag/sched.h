@@ -37,7 +37,13 @@ typedef struct {
   /* Master: results already holds completed records (record field
    * PD_R_TASK >= 0, from a checkpoint): keep them and run only the rest. */
   int resume;
+  /* Run only the tasks t with t % slice_count == slice_index (a slice of a
+   * job array); slice_count 0 or 1: all of them. */
+  int64_t slice_index, slice_count;
 } pd_sched_options;
+
+/* Does task t belong to the slice of opt (always, without slicing)? */
+int pd_sched_in_slice(const pd_sched_options *opt, int64_t t);
 
 /* Group size: requested if > 0 (capped at the rank count), else automatic:
  * one rank per 2^18 neurons of the widest network, at least 1. */
