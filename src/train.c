@@ -172,6 +172,8 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   double next_mark = 1;
   int64_t steps = 0, last_observed = -1;
   int rejects = 0, next_snap = 1, nrecent = 0;
+  int64_t mark_step = 0; /* last step that improved the best loss enough */
+  double mark_loss = INFINITY;
   double recent[PD_TRAIN_WINDOW];
   int64_t snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   double lambda = 0, lr = 0, cap = 0;
@@ -234,6 +236,12 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
     recent[steps % PD_TRAIN_WINDOW] = loss; /* the loss this step left */
     if (nrecent < PD_TRAIN_WINDOW) nrecent++;
     loss = pd_residual(data, f, c);
+    if (loss < mark_loss * (1 - PD_PLATEAU_GAIN)) {
+      mark_loss = loss;
+      mark_step = steps;
+    } else if (steps - mark_step >= PD_PLATEAU_STEPS && loss >= opt->tol) {
+      res->status = PD_STATUS_STALLED;
+    }
     /* grow, but stay under the cap and (as rel scales with lr) the trust
      * bound the last step suggests */
     double next = fmin(lr * opt->lr_grow, cap);

@@ -26,14 +26,19 @@ typedef enum {
   PD_STATUS_MAX_STEPS = 1, /* step budget spent */
   PD_STATUS_DIVERGED = 2,  /* non-finite loss that halving cannot cure */
   PD_STATUS_STALLED = 3    /* the step collapsed below PD_STALL_RATIO of the
-                              cap: typically a ReLU kink pinned on a data
-                              point, where every finite step raises the loss */
+                              cap, or no progress in PD_PLATEAU_STEPS steps:
+                              typically a ReLU kink pinned on a data point */
 } pd_status;
 
 #define PD_STALL_RATIO 1e-10
 /* A step is accepted when the loss does not exceed the largest of the last
  * PD_TRAIN_WINDOW accepted losses (non-monotone line search). */
 #define PD_TRAIN_WINDOW 10
+/* A run whose best loss has not improved by a factor (1 - PD_PLATEAU_GAIN)
+ * in PD_PLATEAU_STEPS accepted steps is stalled too: a kink pinned on a
+ * data point that the non-monotone search keeps circling. */
+#define PD_PLATEAU_STEPS 5000
+#define PD_PLATEAU_GAIN 1e-4
 
 const char *pd_status_name(int status);
 
