@@ -18,52 +18,7 @@
 # PD_ARRAY_NTASKS (default 1) sets the ranks per slice in part 1.
 # Exits 77 (skipped) without the slurm-wlm and munge packages or root.
 set -uo pipefail
-[ $# -eq 3 ] || {
-  echo "usage: $0 BUILD_DIR|PHASEDIAG SRC_DIR WORKDIR" >&2
-  exit 2
-}
-if [ -d "$1" ]; then exe=$1/phasediag; else exe=$1; fi
-exe=$(realpath "$exe")
-src=$(cd "$2" && pwd)
-mkdir -p "$3"
-work=$(cd "$3" && pwd)
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-export PATH=$PATH:/usr/sbin
-
-for p in munged slurmctld slurmd sbatch srun scontrol mpiexec; do
-  command -v "$p" >/dev/null || {
-    echo "SKIP: $p not found (Debian packages slurm-wlm, munge)"
-    exit 77
-  }
-done
-[ "$(id -u)" -eq 0 ] || {
-  echo "SKIP: the test cluster runs as root"
-  exit 77
-}
-[ -x "$exe" ] || {
-  echo "FAIL: no executable $exe"
-  exit 1
-}
-py=/usr/bin/python3
-cmp=$src/analysis/pdcompare
-
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
-t0=$(date +%s)
-stamp() { echo "[$(($(date +%s) - t0))s] $*"; }
-cluster=$work/cluster
-trap '"$here/cluster.sh" stop "$cluster"' EXIT
-envline=$("$here/cluster.sh" start "$cluster") || {
-  echo "FAIL: the cluster did not start"
-  exit 1
-}
-eval "$envline"
-stamp "cluster up: SLURM_CONF=$SLURM_CONF"
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 
 final='COMPLETED|FAILED|TIMEOUT|CANCELLED|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE|PREEMPTED'
 

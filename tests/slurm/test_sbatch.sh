@@ -8,58 +8,8 @@
 #    naming SLURM_NTASKS); neither writes a result file.
 # Exits 77 (skipped) without the slurm-wlm and munge packages or root.
 set -uo pipefail
-[ $# -eq 3 ] || {
-  echo "usage: $0 BUILD_DIR|PHASEDIAG SRC_DIR WORKDIR" >&2
-  exit 2
-}
-if [ -d "$1" ]; then exe=$1/phasediag; else exe=$1; fi
-exe=$(realpath "$exe")
-src=$(cd "$2" && pwd)
-mkdir -p "$3"
-work=$(cd "$3" && pwd)
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 job=$src/tests/jobs/tiny.ini
-export PATH=$PATH:/usr/sbin
-
-for p in munged slurmctld slurmd sbatch srun scontrol; do
-  command -v "$p" >/dev/null || {
-    echo "SKIP: $p not found (Debian packages slurm-wlm, munge)"
-    exit 77
-  }
-done
-[ "$(id -u)" -eq 0 ] || {
-  echo "SKIP: the test cluster runs as root"
-  exit 77
-}
-[ -x "$exe" ] || {
-  echo "FAIL: no executable $exe"
-  exit 1
-}
-
-fails=0
-fail() {
-  echo "FAIL: $*"
-  fails=$((fails + 1))
-}
-ok() { echo "ok: $*"; }
-
-t0=$(date +%s)
-cluster=$work/cluster
-trap '"$here/cluster.sh" stop "$cluster"' EXIT
-envline=$("$here/cluster.sh" start "$cluster") || {
-  echo "FAIL: the cluster did not start"
-  exit 1
-}
-eval "$envline"
-echo "cluster up in $(($(date +%s) - t0))s: SLURM_CONF=$SLURM_CONF"
-
-# 1. The batch script, 2 tasks (its #SBATCH --ntasks=64 is overridden).
-run=$work/run
-rm -rf "$run"
-mkdir -p "$run"
-# One CPU (not this project's machines): two tasks share it.
-over=()
-[ "$(nproc)" -ge 2 ] || over=(--overcommit)
 t1=$(date +%s)
 jobid=$(timeout 300 sbatch --wait --parsable --ntasks=2 --time=10 "${over[@]}" \
   --chdir="$run" --output="$run/job-%j.out" \
