@@ -361,6 +361,31 @@ int pd_checkpoint_write(const pd_checkpoint_info *ci, const double *results,
   return PD_OK;
 }
 
+void pd_checkpoint_task_path(const char *path, int64_t t, char *out,
+                             size_t size) {
+  snprintf(out, size, "%s.task-%lld", path, (long long)t);
+}
+
+int pd_checkpoint_remove_task_states(const char *path, int64_t ntasks,
+                                     const unsigned char *done,
+                                     int64_t *removed) {
+  int64_t n = 0;
+  char file[4200], tmp[4300];
+  for (int64_t t = 0; t < ntasks; t++) {
+    if (done && !done[t]) continue;
+    pd_checkpoint_task_path(path, t, file, sizeof file);
+    snprintf(tmp, sizeof tmp, "%s.tmp", file);
+    unlink(tmp);
+    if (unlink(file) == 0)
+      n++;
+    else
+      PD_CHECK(errno == ENOENT, PD_ERR_IO,
+               "cannot remove the task state %s: %s", file, strerror(errno));
+  }
+  if (removed) *removed = n;
+  return PD_OK;
+}
+
 int pd_checkpoint_remove(const pd_checkpoint_info *ci) {
   char tmp[4200];
   snprintf(tmp, sizeof tmp, "%s.tmp", ci->path);

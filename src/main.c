@@ -18,8 +18,10 @@
  * aside), at any rank count.  A checkpoint of another job is refused (exit
  * 2) unless --overwrite, which discards it.  --resume insists on resuming
  * (exit 2 if there is no checkpoint).  The checkpoint is removed once the
- * result file is written.  Tasks running at the stop are not saved: they
- * run again from the start (they are deterministic). */
+ * result file is written.  Tasks in flight save their state to
+ * CKPT.task-T beside the checkpoint (task.c) at the stop and every
+ * checkpoint_interval seconds of their training, and continue from that
+ * step on resume, at any rank count; those files go with the checkpoint. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -581,6 +583,9 @@ static int run(MPI_Comm world, const pd_args *args) {
                            .config_text = text,
                            .ntasks = plan->ntasks,
                            .len = len};
+  /* tasks in flight save their state beside the checkpoint (task.h) */
+  job.state_prefix = ckpath;
+  job.config_hash = pd_checkpoint_hash(text);
   int resume = 0; /* a checkpoint of this job exists */
   int64_t restored = 0;
   if (rank == 0) {
@@ -599,9 +604,15 @@ static int run(MPI_Comm world, const pd_args *args) {
   }
   err = pd_error_collective(world, err, __FILE__, __LINE__);
   if (err) goto fail;
-  /* written on a stop signal even when checkpoint_interval = 0 */
-  err = pd_checkpoint_check_space(world, ckpath, rec_bytes * 2.2 + 1e6,
-                                  "checkpoint");
+  /* written on a stop signal even when checkpoint_interval = 0; beside it
+   * the state of every group's running task, twice while one replaces the
+   * other */
+  const double state_bytes =
+      2.0 * (double)(size / g) *
+      ((double)(data->d + 2) * (double)pd_plan_max_width(plan) * 8.0 +
+       (double)len * 8.0 + 1e5);
+  err = pd_checkpoint_check_space(
+      world, ckpath, rec_bytes * 2.2 + state_bytes + 1e6, "checkpoint");
   if (err) goto fail;
 
   status = 1; /* from here on a failure is not the input's fault */
@@ -612,6 +623,15 @@ static int run(MPI_Comm world, const pd_args *args) {
     for (int64_t t = 0; t < plan->ntasks; t++)
       pd_task_record_clear(&job.layout, results + t * len);
     err = pd_checkpoint_read(&ck, results, &restored);
+  }
+  if (!err && rank == 0 && resume) { /* stale states of completed tasks */
+    unsigned char *done = NULL;
+    err = pd_calloc((size_t)plan->ntasks, 1, &done);
+    for (int64_t t = 0; !err && t < plan->ntasks; t++)
+      done[t] = results[t * len + PD_R_TASK] >= 0;
+    if (!err)
+      err = pd_checkpoint_remove_task_states(ckpath, plan->ntasks, done, NULL);
+    pd_free(&done);
   }
   err = pd_error_collective(world, err, __FILE__, __LINE__);
   if (err) goto fail;
@@ -634,6 +654,7 @@ static int run(MPI_Comm world, const pd_args *args) {
                          .save = save_checkpoint,
                          .save_ctx = &ck,
                          .save_interval = cfg->checkpoint_interval,
+                         .state_interval = cfg->checkpoint_interval,
                          .stop = &pd_stop_requested,
                          .resume = resume,
                          .slice_index = args->slice_index,
@@ -691,6 +712,8 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (err) goto fail;
   /* the result file is complete: the checkpoint has served */
   err = rank == 0 ? pd_checkpoint_remove(&ck) : PD_OK;
+  if (!err && rank == 0)
+    err = pd_checkpoint_remove_task_states(ckpath, plan->ntasks, NULL, NULL);
   if (err) {
     pd_log(world, PD_LOG_WARN, "%s", pd_error_message());
     pd_error_clear();

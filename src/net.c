@@ -365,3 +365,106 @@ int pd_net_fingerprint(pd_net *net, uint64_t *digest) {
       MPI_Allreduce(&local, digest, 1, MPI_UINT64_T, MPI_SUM, net->comm));
   return PD_OK;
 }
+
+/* ---- parameters in global order ----------------------------------------- */
+
+#define PD_NET_PARAM_CHUNK ((int64_t)1 << 20)
+#define PD_NET_PARAM_TAG 4711
+
+/* Local: parameter j of local neurons [k, k + count) into or from buf. */
+static void pd_net_param_copy(pd_net *net, int j, int64_t k, int64_t count,
+                              double *buf, int to_net) {
+  double *p = j == 0 ? net->a[net->cur]
+                     : net->w[net->cur] + (int64_t)(j - 1) * net->stride;
+  if (to_net)
+    memcpy(p + k, buf, sizeof(double) * (size_t)count);
+  else
+    memcpy(buf, p + k, sizeof(double) * (size_t)count);
+}
+
+int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx) {
+  int rank, size;
+  PD_CALL_MPI(MPI_Comm_rank(net->comm, &rank));
+  PD_CALL_MPI(MPI_Comm_size(net->comm, &size));
+  const int64_t chunk = PD_NET_PARAM_CHUNK;
+  double *buf = NULL;
+  int err = pd_calloc((size_t)chunk, sizeof(double), &buf);
+  PD_COLLECTIVE(net->comm, err);
+  int mpierr = MPI_SUCCESS;
+  for (int j = 0; j <= net->cfg.d + 1 && mpierr == MPI_SUCCESS; j++) {
+    if (rank != root) { /* send this rank's range in chunks, in order */
+      for (int64_t k = 0; k < net->mloc && mpierr == MPI_SUCCESS; k += chunk) {
+        int64_t c = net->mloc - k < chunk ? net->mloc - k : chunk;
+        pd_net_param_copy(net, j, k, c, buf, 0);
+        mpierr = MPI_Send(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
+                          net->comm);
+      }
+      continue;
+    }
+    /* root: every rank's range in rank order is global order */
+    for (int r = 0; r < size && mpierr == MPI_SUCCESS; r++) {
+      int64_t k0, mloc;
+      pd_net_partition(net->cfg.m, r, size, &k0, &mloc);
+      for (int64_t k = 0; k < mloc && mpierr == MPI_SUCCESS; k += chunk) {
+        int64_t c = mloc - k < chunk ? mloc - k : chunk;
+        if (r == root)
+          pd_net_param_copy(net, j, k, c, buf, 0);
+        else
+          mpierr = MPI_Recv(buf, (int)c, MPI_DOUBLE, r, PD_NET_PARAM_TAG,
+                            net->comm, MPI_STATUS_IGNORE);
+        if (mpierr == MPI_SUCCESS && err == PD_OK)
+          err = put(ctx, j, k0 + k, c, buf);
+      }
+    }
+  }
+  pd_free(&buf);
+  if (mpierr != MPI_SUCCESS)
+    err = pd_error_mpi(mpierr, __FILE__, __LINE__, __func__,
+                       "MPI_Send/MPI_Recv(parameters)");
+  PD_COLLECTIVE(net->comm, err);
+  return PD_OK;
+}
+
+int pd_net_get_params(pd_net *net, int root, pd_net_param_fn get, void *ctx) {
+  int rank, size;
+  PD_CALL_MPI(MPI_Comm_rank(net->comm, &rank));
+  PD_CALL_MPI(MPI_Comm_size(net->comm, &size));
+  const int64_t chunk = PD_NET_PARAM_CHUNK;
+  double *buf = NULL;
+  int err = pd_calloc((size_t)chunk, sizeof(double), &buf);
+  PD_COLLECTIVE(net->comm, err);
+  /* root reads in global order and sends every range to its owner; a failed
+   * get still sends (the values are then garbage, and the error is
+   * returned everywhere), so no rank waits forever */
+  int mpierr = MPI_SUCCESS;
+  for (int j = 0; j <= net->cfg.d + 1 && mpierr == MPI_SUCCESS; j++) {
+    if (rank != root) {
+      for (int64_t k = 0; k < net->mloc && mpierr == MPI_SUCCESS; k += chunk) {
+        int64_t c = net->mloc - k < chunk ? net->mloc - k : chunk;
+        mpierr = MPI_Recv(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
+                          net->comm, MPI_STATUS_IGNORE);
+        if (mpierr == MPI_SUCCESS) pd_net_param_copy(net, j, k, c, buf, 1);
+      }
+      continue;
+    }
+    for (int r = 0; r < size && mpierr == MPI_SUCCESS; r++) {
+      int64_t k0, mloc;
+      pd_net_partition(net->cfg.m, r, size, &k0, &mloc);
+      for (int64_t k = 0; k < mloc && mpierr == MPI_SUCCESS; k += chunk) {
+        int64_t c = mloc - k < chunk ? mloc - k : chunk;
+        if (err == PD_OK) err = get(ctx, j, k0 + k, c, buf);
+        if (r == root)
+          pd_net_param_copy(net, j, k, c, buf, 1);
+        else
+          mpierr =
+              MPI_Send(buf, (int)c, MPI_DOUBLE, r, PD_NET_PARAM_TAG, net->comm);
+      }
+    }
+  }
+  pd_free(&buf);
+  if (mpierr != MPI_SUCCESS)
+    err = pd_error_mpi(mpierr, __FILE__, __LINE__, __func__,
+                       "MPI_Send/MPI_Recv(parameters)");
+  PD_COLLECTIVE(net->comm, err);
+  return PD_OK;
+}

@@ -8,6 +8,7 @@
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
 #include "phasediag/task.h"
+#include "phasediag/train.h"
 
 /* REQUEST: leader -> master, its finished record (PD_R_TASK: the task; -1
  * none yet; PD_SCHED_INTERRUPTED: its task was stopped).  TASK: master ->
@@ -50,6 +51,7 @@ typedef struct {
   int agree_pending, agree_in, agree_out;
   MPI_Request agree;
   /* checkpoints */
+  double last_state; /* leader: the running task's last in-flight save */
   double last_save;
   int64_t unsaved;
 } pd_sched;
@@ -206,6 +208,12 @@ static void pd_sched_poll(void *ctx) {
   pd_sched_tick(s);
 }
 
+/* Leader: is an in-flight save of the running task due? */
+static int pd_sched_state_due(const pd_sched *s) {
+  return s->leader && s->opt->state_interval > 0 &&
+         MPI_Wtime() - s->last_state >= s->opt->state_interval;
+}
+
 /* Every rank, once per training step: the same answer on every rank of the
  * group at the same step.  Looks every PD_SCHED_AGREE_EVERY steps; a group
  * of more than one rank agrees by a nonblocking allreduce started at one
@@ -228,22 +236,30 @@ static int pd_sched_stop(void *ctx) {
       s->stop_local = 1;
     }
   }
-  if (s->gsize == 1) return s->stop_local;
-  int stop = 0;
+  if (s->gsize == 1) {
+    if (s->stop_local) return 1;
+    if (pd_sched_state_due(s)) {
+      s->last_state = MPI_Wtime();
+      return PD_TRAIN_SAVE;
+    }
+    return 0;
+  }
+  /* bit 1: stop; bit 2: save the state (the leader's clock decides) */
+  int out = 0;
   if (s->agree_pending) {
     pd_sched_mpi(s, MPI_Wait(&s->agree, MPI_STATUS_IGNORE), "MPI_Wait");
     s->agree_pending = 0;
-    stop = s->agree_out;
+    out = s->agree_out;
   }
-  if (!stop) {
-    s->agree_in = s->stop_local;
-    pd_sched_mpi(s,
-                 MPI_Iallreduce(&s->agree_in, &s->agree_out, 1, MPI_INT,
-                                MPI_MAX, s->group, &s->agree),
-                 "MPI_Iallreduce(stop)");
-    s->agree_pending = 1;
-  }
-  return stop;
+  if (out & 1) return 1;
+  if (out & 2) s->last_state = MPI_Wtime();
+  s->agree_in = s->stop_local | (pd_sched_state_due(s) ? 2 : 0);
+  pd_sched_mpi(s,
+               MPI_Iallreduce(&s->agree_in, &s->agree_out, 1, MPI_INT, MPI_BOR,
+                              s->group, &s->agree),
+               "MPI_Iallreduce(stop)");
+  s->agree_pending = 1;
+  return out & 2 ? PD_TRAIN_SAVE : 0;
 }
 
 /* Wait for a request without spinning: ranks that wait (idle leaders, the
@@ -349,13 +365,15 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
     PD_CALL(pd_sched_wait(&req));
     if (t < 0) break;
     s.calls = 0;
+    s.last_state = MPI_Wtime();
     err = pd_task_run(s.group, plan, &tjob, t, master ? pd_sched_poll : NULL,
                       &s, s.buf);
     if (s.agree_pending) { /* every rank of the group has one, or none */
       PD_CALL_MPI(MPI_Wait(&s.agree, MPI_STATUS_IGNORE));
       s.agree_pending = 0;
     }
-    if (err == PD_ERR_INTERRUPTED) { /* dropped: it runs again on resume */
+    if (err == PD_ERR_INTERRUPTED) { /* its state is saved (task.c) or it
+                                        runs again from step 0 on resume */
       pd_error_clear();
       s.buf[PD_R_TASK] = PD_SCHED_INTERRUPTED;
       if (master) pd_sched_begin_stop(&s, "group 0 was interrupted");

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasediag/checkpoint.h"
 #include "phasediag/error.h"
+#include "phasediag/log.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
 #include "phasediag/spectral.h"
@@ -420,6 +422,310 @@ static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
   return PD_OK;
 }
 
+/* ---- in-flight state ----------------------------------------------------
+ *
+ * STATE_PREFIX.task-T, written by the group leader (PATH.tmp, then rename),
+ * native byte order (a byte-order mark is checked):
+ *   "PDTSTATE"                 8 bytes
+ *   int64 I[PD_TS_NI]          version, byte-order mark, config hash, task,
+ *                              record length, n, d, m, history points,
+ *                              nhistory and the trainer's integer state
+ *   double D[PD_TS_ND]         the trainer's real state, recent[]
+ *   history[nhistory]          (int64 step, double time, loss, rd_w)
+ *   f[n], v[n], record[len]    outputs, power vector, the record so far
+ *   parameters                 (d + 2) x m doubles: a, then each component
+ *                              of w, in global neuron order
+ * The file size must match exactly; anything else (another job, another
+ * layout, a truncated file) is ignored with a warning and the task starts
+ * from step 0. */
+
+#define PD_TS_MAGIC "PDTSTATE"
+_Static_assert(sizeof(pd_history_point) == 4 * sizeof(double),
+               "a history point is 4 doubles in the state file");
+#define PD_TS_VERSION 1
+#define PD_TS_BOM INT64_C(0x0102030405060708)
+enum {
+  PD_TS_I_VERSION,
+  PD_TS_I_BOM,
+  PD_TS_I_HASH,
+  PD_TS_I_TASK,
+  PD_TS_I_LEN,
+  PD_TS_I_N,
+  PD_TS_I_D,
+  PD_TS_I_M,
+  PD_TS_I_K,
+  PD_TS_I_NHIST,
+  PD_TS_I_STEPS,
+  PD_TS_I_REJECTED,
+  PD_TS_I_MARK_STEP,
+  PD_TS_I_SNAP_MARK,
+  PD_TS_I_LAST_OBS,
+  PD_TS_I_REJECTS,
+  PD_TS_I_NRECENT,
+  PD_TS_I_NEXT_SNAP,
+  PD_TS_I_NSNAP,
+  PD_TS_NI = 24
+};
+enum {
+  PD_TS_D_T,
+  PD_TS_D_LR,
+  PD_TS_D_CAP,
+  PD_TS_D_LAMBDA,
+  PD_TS_D_LOSS,
+  PD_TS_D_LOSS0,
+  PD_TS_D_MARK_LOSS,
+  PD_TS_D_NEXT_MARK,
+  PD_TS_D_SECONDS,
+  PD_TS_D_SNAP_SECONDS,
+  PD_TS_D_RECENT, /* PD_TRAIN_WINDOW entries */
+  PD_TS_ND = PD_TS_D_RECENT + PD_TRAIN_WINDOW + 4
+};
+
+typedef struct {
+  const pd_job *job;
+  int64_t t;
+  MPI_Comm group;
+  const double *rec;
+  FILE *fp;       /* group leader: the file being written or read */
+  int64_t m;      /* width */
+  long param_off; /* offset of the parameters in the file */
+} pd_task_state_io;
+
+static long pd_ts_param_offset(int64_t nhist, int64_t n, int64_t len) {
+  return (long)(8 + 8 * PD_TS_NI + 8 * PD_TS_ND +
+                (int64_t)sizeof(pd_history_point) * nhist + 8 * (2 * n + len));
+}
+
+static int pd_ts_put(void *ctx, int j, int64_t k0, int64_t count,
+                     double *values) {
+  pd_task_state_io *io = ctx;
+  (void)j;
+  (void)k0; /* the calls come in file order */
+  PD_CHECK(io->fp && fwrite(values, sizeof(double), (size_t)count, io->fp) ==
+                         (size_t)count,
+           PD_ERR_IO, "task %lld: cannot write the in-flight state",
+           (long long)io->t);
+  return PD_OK;
+}
+
+static int pd_ts_get(void *ctx, int j, int64_t k0, int64_t count,
+                     double *values) {
+  pd_task_state_io *io = ctx;
+  const long off = io->param_off + (long)(8 * ((int64_t)j * io->m + k0));
+  PD_CHECK(
+      io->fp && fseek(io->fp, off, SEEK_SET) == 0 &&
+          fread(values, sizeof(double), (size_t)count, io->fp) == (size_t)count,
+      PD_ERR_IO, "task %lld: cannot read the parameters of its state file",
+      (long long)io->t);
+  return PD_OK;
+}
+
+/* pd_train_options.save_state: the state to PREFIX.task-T (collective on
+ * the group; a failure is a warning: the task then starts over on
+ * resume). */
+static int pd_task_save_state(void *ctx, pd_net *net,
+                              const pd_train_state *st) {
+  pd_task_state_io *io = ctx;
+  const pd_job *job = io->job;
+  const pd_net_config *nc = pd_net_get_config(net);
+  const int64_t len = job->layout.len, n = st->n;
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(io->group, &rank));
+  char path[4200], tmp[4300];
+  pd_checkpoint_task_path(job->state_prefix, io->t, path, sizeof path);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int err = PD_OK;
+  io->fp = NULL;
+  if (rank == 0) {
+    int64_t I[PD_TS_NI] = {0};
+    double D[PD_TS_ND] = {0};
+    I[PD_TS_I_VERSION] = PD_TS_VERSION;
+    I[PD_TS_I_BOM] = PD_TS_BOM;
+    memcpy(&I[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t));
+    I[PD_TS_I_TASK] = io->t;
+    I[PD_TS_I_LEN] = len;
+    I[PD_TS_I_N] = n;
+    I[PD_TS_I_D] = nc->d;
+    I[PD_TS_I_M] = nc->m;
+    I[PD_TS_I_K] = job->layout.K;
+    I[PD_TS_I_NHIST] = st->nhistory;
+    I[PD_TS_I_STEPS] = st->steps;
+    I[PD_TS_I_REJECTED] = st->rejected;
+    I[PD_TS_I_MARK_STEP] = st->mark_step;
+    I[PD_TS_I_SNAP_MARK] = st->snap_mark;
+    I[PD_TS_I_LAST_OBS] = st->last_observed;
+    I[PD_TS_I_REJECTS] = st->rejects;
+    I[PD_TS_I_NRECENT] = st->nrecent;
+    I[PD_TS_I_NEXT_SNAP] = st->next_snap;
+    I[PD_TS_I_NSNAP] = st->nsnapshots;
+    D[PD_TS_D_T] = st->t;
+    D[PD_TS_D_LR] = st->lr;
+    D[PD_TS_D_CAP] = st->cap;
+    D[PD_TS_D_LAMBDA] = st->lambda;
+    D[PD_TS_D_LOSS] = st->loss;
+    D[PD_TS_D_LOSS0] = st->loss0;
+    D[PD_TS_D_MARK_LOSS] = st->mark_loss;
+    D[PD_TS_D_NEXT_MARK] = st->next_mark;
+    D[PD_TS_D_SECONDS] = st->seconds;
+    D[PD_TS_D_SNAP_SECONDS] = st->snapshot_seconds;
+    memcpy(&D[PD_TS_D_RECENT], st->recent, sizeof st->recent);
+    io->fp = fopen(tmp, "wb");
+    int ok = io->fp != NULL;
+    ok = ok && fwrite(PD_TS_MAGIC, 1, 8, io->fp) == 8;
+    ok = ok && fwrite(I, sizeof I[0], PD_TS_NI, io->fp) == PD_TS_NI;
+    ok = ok && fwrite(D, sizeof D[0], PD_TS_ND, io->fp) == PD_TS_ND;
+    ok = ok && fwrite(st->history, sizeof(pd_history_point),
+                      (size_t)st->nhistory, io->fp) == (size_t)st->nhistory;
+    ok = ok && fwrite(st->f, sizeof(double), (size_t)n, io->fp) == (size_t)n;
+    ok = ok && fwrite(st->v, sizeof(double), (size_t)n, io->fp) == (size_t)n;
+    ok = ok &&
+         fwrite(io->rec, sizeof(double), (size_t)len, io->fp) == (size_t)len;
+    if (!ok)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot write %s", tmp);
+  }
+  /* every rank takes part in the parameter transfer whatever happened */
+  int err2 = pd_net_put_params(net, 0, pd_ts_put, io);
+  if (rank == 0) {
+    if (io->fp && fclose(io->fp) != 0 && !err)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot write %s", tmp);
+    io->fp = NULL;
+    if (!err && !err2 && rename(tmp, path) != 0)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot rename %s", tmp);
+    if (err || err2) remove(tmp);
+  }
+  if (!err) err = err2;
+  err = pd_error_collective(io->group, err, __FILE__, __LINE__);
+  if (err) {
+    pd_log(io->group, PD_LOG_WARN,
+           "task %lld: in-flight state not saved (it starts over on "
+           "resume): %s",
+           (long long)io->t, pd_error_message());
+    pd_error_clear();
+  } else if (st->final) {
+    pd_log(io->group, PD_LOG_INFO,
+           "task %lld stopped at step %lld: state in %s", (long long)io->t,
+           (long long)st->steps, path);
+  } else {
+    pd_log(io->group, PD_LOG_DEBUG, "task %lld: state at step %lld in %s",
+           (long long)io->t, (long long)st->steps, path);
+  }
+  return PD_OK;
+}
+
+/* The task's state file into st (history, f, v owned by *store), the
+ * record into rec and the parameters into net; *loaded = 0 (and nothing
+ * changed) when there is no valid file.  Collective on the group. */
+static int pd_task_load_state(pd_task_state_io *io, pd_net *net, double *rec,
+                              pd_train_state *st, double **store, int *loaded) {
+  const pd_job *job = io->job;
+  const pd_net_config *nc = pd_net_get_config(net);
+  const int64_t len = job->layout.len, n = job->data->n;
+  *loaded = 0;
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(io->group, &rank));
+  char path[4200];
+  pd_checkpoint_task_path(job->state_prefix, io->t, path, sizeof path);
+  int64_t I[PD_TS_NI] = {0};
+  double D[PD_TS_ND] = {0};
+  int valid = 0;
+  io->fp = NULL;
+  io->m = nc->m;
+  if (rank == 0 && (io->fp = fopen(path, "rb")) != NULL) {
+    char magic[8];
+    const char *why = NULL;
+    if (fread(magic, 1, 8, io->fp) != 8 ||
+        fread(I, sizeof I[0], PD_TS_NI, io->fp) != PD_TS_NI ||
+        fread(D, sizeof D[0], PD_TS_ND, io->fp) != PD_TS_ND ||
+        memcmp(magic, PD_TS_MAGIC, 8) != 0)
+      why = "not a task state file";
+    else if (I[PD_TS_I_VERSION] != PD_TS_VERSION || I[PD_TS_I_BOM] != PD_TS_BOM)
+      why = "another format version or byte order";
+    else if (memcmp(&I[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t)) != 0)
+      why = "another job (config hash differs)";
+    else if (I[PD_TS_I_TASK] != io->t || I[PD_TS_I_LEN] != len ||
+             I[PD_TS_I_N] != n || I[PD_TS_I_D] != nc->d ||
+             I[PD_TS_I_M] != nc->m || I[PD_TS_I_K] != job->layout.K ||
+             I[PD_TS_I_NHIST] < 1 || I[PD_TS_I_NHIST] >= job->layout.K)
+      why = "another task or record layout";
+    else {
+      io->param_off = pd_ts_param_offset(I[PD_TS_I_NHIST], n, len);
+      const long size = io->param_off + (long)(8 * (nc->d + 2) * nc->m);
+      if (fseek(io->fp, 0, SEEK_END) != 0 || ftell(io->fp) != size)
+        why = "truncated or of another size";
+    }
+    if (why) {
+      pd_log(MPI_COMM_SELF, PD_LOG_WARN,
+             "task %lld: ignoring the state file %s (%s); starting from step 0",
+             (long long)io->t, path, why);
+      fclose(io->fp);
+      io->fp = NULL;
+    } else {
+      valid = 1;
+    }
+  }
+  PD_CALL_MPI(MPI_Bcast(&valid, 1, MPI_INT, 0, io->group));
+  if (!valid) return PD_OK;
+  PD_CALL_MPI(MPI_Bcast(I, PD_TS_NI, MPI_INT64_T, 0, io->group));
+  PD_CALL_MPI(MPI_Bcast(D, PD_TS_ND, MPI_DOUBLE, 0, io->group));
+  const int64_t nh = I[PD_TS_I_NHIST];
+  io->param_off = pd_ts_param_offset(nh, n, len);
+  /* history (as 4 doubles a point: the step is an int64 of the same size),
+   * f, v, record */
+  const int64_t small = 4 * nh + 2 * n + len;
+  int err = pd_calloc((size_t)small, sizeof(double), store);
+  if (!err && rank == 0) {
+    if (fseek(io->fp, 8 + 8 * PD_TS_NI + 8 * PD_TS_ND, SEEK_SET) != 0 ||
+        fread(*store, sizeof(double), (size_t)small, io->fp) != (size_t)small)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot read %s", path);
+  }
+  err = pd_error_collective(io->group, err, __FILE__, __LINE__);
+  if (!err) { /* MPI_BYTE: the history's int64 steps travel unchanged */
+    int rc = MPI_Bcast(*store, (int)(small * 8), MPI_BYTE, 0, io->group);
+    if (rc != MPI_SUCCESS)
+      err = pd_error_mpi(rc, __FILE__, __LINE__, __func__, "MPI_Bcast");
+  }
+  if (!err) err = pd_net_get_params(net, 0, pd_ts_get, io);
+  if (io->fp) fclose(io->fp);
+  io->fp = NULL;
+  if (err) {
+    pd_free(store);
+    return err;
+  }
+  double *p = *store;
+  *st = (pd_train_state){.steps = I[PD_TS_I_STEPS],
+                         .rejected = I[PD_TS_I_REJECTED],
+                         .mark_step = I[PD_TS_I_MARK_STEP],
+                         .snap_mark = I[PD_TS_I_SNAP_MARK],
+                         .last_observed = I[PD_TS_I_LAST_OBS],
+                         .rejects = (int)I[PD_TS_I_REJECTS],
+                         .nrecent = (int)I[PD_TS_I_NRECENT],
+                         .next_snap = (int)I[PD_TS_I_NEXT_SNAP],
+                         .nsnapshots = (int)I[PD_TS_I_NSNAP],
+                         .nhistory = (int)nh,
+                         .t = D[PD_TS_D_T],
+                         .lr = D[PD_TS_D_LR],
+                         .cap = D[PD_TS_D_CAP],
+                         .lambda = D[PD_TS_D_LAMBDA],
+                         .loss = D[PD_TS_D_LOSS],
+                         .loss0 = D[PD_TS_D_LOSS0],
+                         .mark_loss = D[PD_TS_D_MARK_LOSS],
+                         .next_mark = D[PD_TS_D_NEXT_MARK],
+                         .seconds = D[PD_TS_D_SECONDS],
+                         .snapshot_seconds = D[PD_TS_D_SNAP_SECONDS],
+                         .n = n,
+                         .history = (const pd_history_point *)(void *)p,
+                         .f = p + 4 * nh,
+                         .v = p + 4 * nh + n};
+  memcpy(st->recent, &D[PD_TS_D_RECENT], sizeof st->recent);
+  memcpy(rec, p + 4 * nh + 2 * n, sizeof(double) * (size_t)len);
+  *loaded = 1;
+  return PD_OK;
+}
+
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                 int64_t t, void (*poll)(void *), void *poll_ctx, double *rec) {
   const pd_config *cfg = job->cfg;
@@ -459,8 +765,30 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
     opt.observe = pd_task_observe;
     opt.observe_ctx = &ob;
   }
+  /* in flight: the observers and theta(0)'s features above are made
+   * exactly as at a fresh start; the state file then replaces the record
+   * and the parameters */
+  const int stateful = job->state_prefix && job->state_prefix[0];
+  pd_task_state_io io = {.job = job, .t = t, .group = group, .rec = rec};
+  pd_train_state st;
+  double *store = NULL;
+  if (!err && stateful) {
+    int loaded = 0;
+    err = pd_task_load_state(&io, net, rec, &st, &store, &loaded);
+    if (!err && loaded) {
+      opt.resume = &st;
+      ob.row = st.nsnapshots;
+      pd_log(group, PD_LOG_INFO, "task %lld resumed at step %lld", (long long)t,
+             (long long)st.steps);
+    }
+  }
+  if (stateful) {
+    opt.save_state = pd_task_save_state;
+    opt.save_ctx = &io;
+  }
   pd_train_result r = {0};
   if (!err) err = pd_train(net, data, &opt, &r);
+  pd_free(&store);
   if (!err)
     err = pd_task_features(net, cfg, F, feat + 2 * Fcap, feat + 3 * Fcap,
                            &rec[PD_R_COND1]);
@@ -490,6 +818,13 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
     }
   }
   pd_train_result_free(&r);
+  if (!err && stateful) { /* done: its state file has served (one left
+                             behind is harmless: it resumes the same run) */
+    int grank = -1;
+    char path[4200];
+    pd_checkpoint_task_path(job->state_prefix, t, path, sizeof path);
+    if (MPI_Comm_rank(group, &grank) == MPI_SUCCESS && grank == 0) remove(path);
+  }
   int err2 = pd_spectral_destroy(&ob.sp);
   int err3 = pd_theory_destroy(&ob.th);
   pd_net_destroy(&net);

@@ -160,11 +160,43 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   PD_COLLECTIVE(comm, err);
   double *f = buf, *fn = buf + n, *c = buf + 2 * n, *v = buf + 3 * n,
          *work = buf + 4 * n;
-  double t0 = MPI_Wtime(), last_progress = t0;
+  const pd_train_state *rs = opt->resume;
+  if (rs) { /* the same checks on every rank: the state is replicated */
+    int ok = rs->n == n && rs->f && rs->v && rs->steps >= 0 &&
+             rs->nhistory >= 1 && rs->nhistory < opt->history_points &&
+             rs->history && rs->nrecent >= 0 &&
+             rs->nrecent <= PD_TRAIN_WINDOW && rs->next_snap >= 1 &&
+             rs->nsnapshots >= 0;
+    if (!ok) {
+      pd_free(&buf);
+      pd_train_result_free(res);
+      return pd_error_raise(PD_ERR_ARG, __FILE__, __LINE__, __func__,
+                            "resume state does not fit the run (n %lld of "
+                            "%lld, %d history points)",
+                            (long long)rs->n, (long long)n, rs->nhistory);
+    }
+  }
+  double t0 = MPI_Wtime() - (rs ? rs->seconds : 0), last_progress = MPI_Wtime();
 
-  PD_CALL(pd_net_output(net, data, f));
-  double loss = pd_residual(data, f, c), t = 0;
-  res->loss0 = loss;
+  double loss, t = 0;
+  if (rs) {
+    memcpy(f, rs->f, sizeof(double) * (size_t)n);
+    memcpy(v, rs->v, sizeof(double) * (size_t)n);
+    pd_residual(data, f, c); /* c from f: the same bits as before the stop */
+    loss = rs->loss;
+    t = rs->t;
+    res->loss0 = rs->loss0;
+    res->rejected = rs->rejected;
+    res->nsnapshots = rs->nsnapshots;
+    res->snapshot_seconds = rs->snapshot_seconds;
+    res->nhistory = rs->nhistory;
+    memcpy(res->history, rs->history,
+           sizeof(pd_history_point) * (size_t)rs->nhistory);
+  } else {
+    PD_CALL(pd_net_output(net, data, f));
+    loss = pd_residual(data, f, c);
+    res->loss0 = loss;
+  }
   /* history marks: log-spaced steps 0, 1, ..., max_steps */
   double ratio =
       pow((double)(opt->max_steps > 1 ? opt->max_steps : 2),
@@ -174,10 +206,26 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   int rejects = 0, next_snap = 1, nrecent = 0;
   int64_t mark_step = 0; /* last step that improved the best loss enough */
   double mark_loss = INFINITY;
-  double recent[PD_TRAIN_WINDOW];
+  /* zeroed: until the window fills, the entries not yet written (index 0
+   * until step 10) enter the maximum as 0, below any loss */
+  double recent[PD_TRAIN_WINDOW] = {0};
   int64_t snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   double lambda = 0, lr = 0, cap = 0;
-  if (!isfinite(loss)) {
+  if (rs) {
+    next_mark = rs->next_mark;
+    steps = rs->steps;
+    last_observed = rs->last_observed;
+    rejects = rs->rejects;
+    next_snap = rs->next_snap;
+    nrecent = rs->nrecent;
+    mark_step = rs->mark_step;
+    mark_loss = rs->mark_loss;
+    memcpy(recent, rs->recent, sizeof recent);
+    snap_mark = rs->snap_mark;
+    lambda = rs->lambda;
+    lr = rs->lr;
+    cap = rs->cap;
+  } else if (!isfinite(loss)) {
     res->status = PD_STATUS_DIVERGED;
   } else {
     PD_CALL(pd_record(net, res, 0, 0, loss));
@@ -196,7 +244,43 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
       break;
     }
     if (opt->poll) opt->poll(opt->poll_ctx);
-    if (opt->stop && opt->stop(opt->stop_ctx)) {
+    const int stop = opt->stop ? opt->stop(opt->stop_ctx) : 0;
+    if (stop) {
+      if (opt->save_state) {
+        pd_train_state st = {.steps = steps,
+                             .rejected = res->rejected,
+                             .mark_step = mark_step,
+                             .snap_mark = snap_mark,
+                             .last_observed = last_observed,
+                             .rejects = rejects,
+                             .nrecent = nrecent,
+                             .next_snap = next_snap,
+                             .nsnapshots = res->nsnapshots,
+                             .nhistory = res->nhistory,
+                             .final = stop != PD_TRAIN_SAVE,
+                             .t = t,
+                             .lr = lr,
+                             .cap = cap,
+                             .lambda = lambda,
+                             .loss = loss,
+                             .loss0 = res->loss0,
+                             .mark_loss = mark_loss,
+                             .next_mark = next_mark,
+                             .seconds = MPI_Wtime() - t0,
+                             .snapshot_seconds = res->snapshot_seconds,
+                             .n = n,
+                             .history = res->history,
+                             .f = f,
+                             .v = v};
+        memcpy(st.recent, recent, sizeof recent);
+        err = opt->save_state(opt->save_ctx, net, &st);
+        if (err != PD_OK) {
+          pd_free(&buf);
+          return err;
+        }
+      }
+    }
+    if (stop && stop != PD_TRAIN_SAVE) {
       pd_free(&buf);
       return pd_error_raise(PD_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
                             "training interrupted at step %lld",

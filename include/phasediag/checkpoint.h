@@ -19,8 +19,10 @@
  * A checkpoint belongs to a job when the config hash, the record length,
  * the task count and the version all match; the records are then bitwise
  * those the tasks would compute again (tasks are deterministic and do not
- * depend on the rank count or group size).  Tasks that were running when
- * the scan stopped are not saved: they run again from the start.
+ * depend on the rank count or group size).  Tasks in flight save their
+ * state beside it (at a stop signal and periodically), one file per task,
+ * PATH.task-T, by their group leader (task.c; docs/output.md): on resume
+ * they continue from the step where they were saved.
  *
  * All functions are local (rank 0). */
 #ifndef PHASEDIAG_CHECKPOINT_H
@@ -60,6 +62,18 @@ int pd_checkpoint_read(const pd_checkpoint_info *ci, double *results,
  * field PD_R_TASK >= 0) atomically.  *ndone (may be NULL): how many. */
 int pd_checkpoint_write(const pd_checkpoint_info *ci, const double *results,
                         int64_t *ndone);
+
+/* The in-flight state file of task t next to the checkpoint at path:
+ * PATH.task-T (see pd_job.state_prefix). */
+void pd_checkpoint_task_path(const char *path, int64_t t, char *out,
+                             size_t size);
+
+/* Remove the state files (and their .tmp) of the tasks t < ntasks with
+ * done == NULL or done[t] != 0; missing files are fine.  *removed (may be
+ * NULL): how many existed. */
+int pd_checkpoint_remove_task_states(const char *path, int64_t ntasks,
+                                     const unsigned char *done,
+                                     int64_t *removed);
 
 /* Remove the checkpoint (and a stale PATH.tmp); a missing file is fine. */
 int pd_checkpoint_remove(const pd_checkpoint_info *ci);

@@ -100,4 +100,25 @@ int pd_net_sample(pd_net *net, int64_t count, double *a, double *w);
  * parameters. */
 int pd_net_fingerprint(pd_net *net, uint64_t *digest);
 
+/* Parameters in global order, independent of the decomposition: parameter
+ * j of neuron k, j = 0 for a_k, j = 1 .. d + 1 for the components of w_k
+ * (the last is the bias).  A callback gets a contiguous range [k0, k0 +
+ * count) of one parameter j and returns a pd_error code. */
+typedef int (*pd_net_param_fn)(void *ctx, int j, int64_t k0, int64_t count,
+                               double *values);
+
+/* Collective: hand the current parameters to rank root of the net's
+ * communicator, which calls put for j = 0 .. d + 1 in turn and, for each j,
+ * for ascending ranges covering k = 0 .. m - 1 (at most 2^20 neurons each,
+ * so root needs no more than 8 MiB of buffer).  A failure of put on root
+ * (the first one; later ranges are skipped) is returned on every rank. */
+int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx);
+
+/* Collective: set the current parameters from rank root, which calls get
+ * in the same order as put above and sends each range to the rank that
+ * owns it (any partition: parameters saved by a group of one size load
+ * into a group of another).  A failure of get on root is returned on every
+ * rank (the parameters are then undefined). */
+int pd_net_get_params(pd_net *net, int root, pd_net_param_fn get, void *ctx);
+
 #endif

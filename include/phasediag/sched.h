@@ -31,6 +31,10 @@ typedef struct {
   int (*save)(void *ctx, const double *results);
   void *save_ctx;
   double save_interval; /* seconds; 0: never */
+  /* A running task saves its in-flight state (job->state_prefix) every
+   * state_interval seconds of its training, at a step its group agrees on,
+   * as well as when stopped (0: only when stopped). */
+  double state_interval;
   /* This rank's stop request, set asynchronously (a signal handler); NULL:
    * none.  See pd_sched_run. */
   const volatile sig_atomic_t *stop;
@@ -60,8 +64,10 @@ int pd_sched_group_size(const pd_plan *plan, int nranks, int requested);
  * leaders look for every PD_SCHED_AGREE_EVERY steps), and inside each group
  * the ranks agree on the step to stop at (a nonblocking allreduce of their
  * flags every PD_SCHED_AGREE_EVERY steps, waited for PD_SCHED_AGREE_EVERY
- * steps later, so it costs no synchronization).  Running tasks are dropped
- * (they run again from the start on resume).  Returns PD_ERR_INTERRUPTED
+ * steps later, so it costs no synchronization).  Running tasks save their
+ * state at that step when job->state_prefix is set (pd_task_run: they
+ * continue from it on resume), else they are dropped (and run again from
+ * the start).  Returns PD_ERR_INTERRUPTED
  * on every rank if tasks are left undone, results on rank 0 holding the
  * completed ones; PD_OK if every task completed (a late stop request is
  * then ignored). */

@@ -134,13 +134,25 @@ typedef struct {
   const pd_data *data; /* training set */
   const pd_data *test; /* test set or NULL */
   pd_layout layout;
+  /* In-flight state (state_prefix NULL or "": none).  A task stopped by its
+   * trainer's stop hook saves its complete state to STATE_PREFIX.task-T
+   * (pd_checkpoint_task_path); a task whose state file exists and belongs
+   * to this job (config_hash, task, record layout, n, d, width) resumes
+   * from it instead of step 0, bitwise as if never stopped, on a group of
+   * any size.  A file of another job is ignored with a warning. */
+  const char *state_prefix;
+  uint64_t config_hash;
 } pd_job;
 
 /* Fill rec with "not run" (status -1, NaN elsewhere). */
 void pd_task_record_clear(const pd_layout *L, double *rec);
 
 /* Collective on group: train task t and fill rec (identical on every rank
- * of group).  poll (may be NULL) is called once per training step. */
+ * of group).  poll (may be NULL) is called once per training step.  With
+ * job->state_prefix: resumes from the task's state file if there is a
+ * valid one (logged as "task T resumed at step S"), saves the state when
+ * the trainer is stopped (PD_ERR_INTERRUPTED is still returned; a failed
+ * save is a warning) and removes the file when the task completes. */
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                 int64_t t, void (*poll)(void *), void *poll_ctx, double *rec);
 

@@ -39,8 +39,17 @@ typedef enum {
  * data point that the non-monotone search keeps circling. */
 #define PD_PLATEAU_STEPS 5000
 #define PD_PLATEAU_GAIN 1e-4
+/* stop hook return: save the state (save_state) and go on training */
+#define PD_TRAIN_SAVE 2
 
 const char *pd_status_name(int status);
+
+typedef struct {
+  int64_t step;
+  double time, loss, rd_w;
+} pd_history_point;
+
+struct pd_train_state;
 
 typedef struct {
   double tol;              /* stop when the loss is below this (1e-6) */
@@ -60,8 +69,9 @@ typedef struct {
   void (*poll)(void *ctx);
   void *poll_ctx;
   /* called once per step on every rank, after poll (may be NULL): a
-   * non-zero return stops the run with PD_ERR_INTERRUPTED (no result).  It
-   * must return the same on every rank at the same step (the caller agrees
+   * non-zero return stops the run with PD_ERR_INTERRUPTED (no result),
+   * except PD_TRAIN_SAVE, which calls save_state and goes on.  It must
+   * return the same on every rank at the same step (the caller agrees
    * across the communicator; see sched.c) */
   int (*stop)(void *ctx);
   void *stop_ctx;
@@ -75,16 +85,46 @@ typedef struct {
   int (*observe)(void *ctx, pd_net *net, const double *f, int64_t step,
                  double t, double loss);
   void *observe_ctx;
+  /* In-flight state (may be NULL).  When stop returns non-zero, save_state
+   * is called collectively with the complete loop state (the parameters are
+   * the net's current ones), then pd_train returns PD_ERR_INTERRUPTED (or,
+   * for PD_TRAIN_SAVE, goes on); a non-zero return of save_state is
+   * returned instead.  resume (may be NULL): continue
+   * from this state instead of step 0; the caller has loaded the state's
+   * parameters into the net.  The continued run is bitwise the
+   * uninterrupted one, at any rank count. */
+  int (*save_state)(void *ctx, pd_net *net, const struct pd_train_state *st);
+  void *save_ctx;
+  const struct pd_train_state *resume;
 } pd_train_options;
+
+/* The trainer's loop state at the top of a step (see pd_train_options):
+ * everything that decides the rest of the run besides the parameters. */
+typedef struct pd_train_state {
+  int64_t steps, rejected;         /* accepted and rejected steps so far */
+  int64_t mark_step;               /* plateau: last step that improved enough */
+  int64_t snap_mark;               /* next snapshot step (-1: none left) */
+  int64_t last_observed;           /* last observed step (-1: none) */
+  int rejects;                     /* consecutive rejections */
+  int nrecent;                     /* entries of recent in use */
+  int next_snap;                   /* index of snap_mark */
+  int nsnapshots;                  /* observer calls made */
+  int nhistory;                    /* history points recorded */
+  int final;                       /* the run stops after this save */
+  double t, lr, cap, lambda;       /* flow time, step, its cap, lambda_max */
+  double loss, loss0;              /* current and initial loss */
+  double mark_loss, next_mark;     /* plateau loss, next history mark */
+  double seconds;                  /* wall time so far (informative) */
+  double snapshot_seconds;         /* of it in the observers (informative) */
+  double recent[PD_TRAIN_WINDOW];  /* the non-monotone window, verbatim */
+  int64_t n;                       /* samples: length of f and v */
+  const pd_history_point *history; /* nhistory points */
+  const double *f, *v; /* outputs at the training points, power vector */
+} pd_train_state;
 
 void pd_train_options_default(pd_train_options *opt);
 /* PD_ERR_ARG naming the first bad option. */
 int pd_train_options_check(const pd_train_options *opt);
-
-typedef struct {
-  int64_t step;
-  double time, loss, rd_w;
-} pd_history_point;
 
 typedef struct {
   int status;         /* pd_status */
