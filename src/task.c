@@ -741,7 +741,17 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                       .asi = cfg->asi,
                       .seed = plan->seeds[s],
                       .task = (uint64_t)plan->widths[w]};
-  PD_CALL(pd_plan_scales(plan, p, w, cfg->base_scale, &nc.scales));
+  int serr = pd_plan_scales(plan, p, w, cfg->base_scale, &nc.scales);
+  if (serr == PD_ERR_NUMERIC) {
+    /* scales that overflow (a huge base scale, extreme coordinates): the
+     * run diverges before its first step; the scan goes on */
+    pd_log(group, PD_LOG_WARN, "task %lld diverged: %s", (long long)t,
+           pd_error_message());
+    pd_error_clear();
+    rec[PD_R_STATUS] = PD_STATUS_DIVERGED;
+    return PD_OK;
+  }
+  PD_CALL(serr);
   pd_net *net = NULL;
   PD_CALL(pd_net_create(group, &nc, &net));
   const int64_t F = Fcap < nc.m ? Fcap : nc.m;

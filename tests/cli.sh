@@ -29,6 +29,9 @@ check merge-nothing 2 "merge: give --slices N or the slice files" "$exe" merge "
 check slices-no-merge 2 "--slices goes with merge" "$exe" --slices 2 "$job"
 check missing-file 2 "cannot read /nonexistent/job.ini" "$mpiexec" -n 2 "$exe" /nonexistent/job.ini
 check plan 0 "= 36 tasks" "$mpiexec" -n 2 "$exe" --check "$job"
+div=$(dirname "$job")/diverge.ini
+check diverged-recorded 0 "(0.5, 0) m=200 seed 1: diverged" "$mpiexec" -n 2 "$exe" "$div"
+check diverged-scan-goes-on 0 "ntk m=200 seed 1: converged" "$mpiexec" -n 2 "$exe" "$div"
 check plan-memory 0 "memory: .* MiB of parameters per rank" "$exe" --check "$job"
 check slurm-mismatch 2 "SLURM_NTASKS is 3 but MPI has 1 rank" env SLURM_NTASKS=3 "$mpiexec" -n 1 "$exe" --check "$job"
 check slurm-step-mismatch 2 "SLURM_STEP_NUM_TASKS is 4 but MPI has 1 rank" env SLURM_NTASKS=3 SLURM_STEP_NUM_TASKS=4 "$mpiexec" -n 1 "$exe" --check "$job"
