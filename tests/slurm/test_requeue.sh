@@ -2,10 +2,10 @@
 # slurm/phasediag.sbatch reaching its time limit on a real one-node SLURM
 # (tests/slurm/cluster.sh):
 #   tests/slurm/test_requeue.sh BUILD_DIR|PHASEDIAG SRC_DIR WORKDIR
-# The job tests/slurm/requeue.ini (~40 s of work on 2 ranks) is submitted
-# with --ntasks=2 --time=1 --signal=USR1@45: SLURM sends SIGUSR1 to the
-# ranks when 45 s of the minute are left (slurmctld checks the limits every
-# ~30 s, so 15 to 45 s into the run), phasediag writes its checkpoint and
+# The job tests/slurm/requeue.ini (~75 s of work on 2 ranks) is submitted
+# with --ntasks=2 --time=1 --signal=USR1@50: SLURM sends SIGUSR1 to the
+# ranks when 50 s of the minute are left (slurmctld checks the limits every
+# ~30 s, so 10 to 40 s into the run), phasediag writes its checkpoint and
 # exits 3, the script requeues the job, and the requeued job (which starts
 # ~12 s later: cred_expire=10) resumes from the checkpoint; if it is
 # signalled again it is requeued again.  Checks: the log shows the stop, the
@@ -18,7 +18,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh" "$@"
 job=$here/requeue.ini
 
-jobid=$(sbatch --parsable --ntasks=2 --time=1 --signal=USR1@45 "${over[@]}" \
+jobid=$(sbatch --parsable --ntasks=2 --time=1 --signal=USR1@50 "${over[@]}" \
   --chdir="$run" --output="$run/job-%j.out" \
   --export=ALL,PHASEDIAG="$exe" "$src/slurm/phasediag.sbatch" "$job")
 rc=$?
