@@ -60,7 +60,7 @@ int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
   L->grid = o;
   if (L->methods & PD_SP_GRID) o += PD_GR_REL(L->nsh) + S * L->nsh;
   L->theory = o;
-  if (L->ntk) o += PD_TH_HEAD + 3 * L->top + 2 * S * L->top + S + 4 * L->ntest;
+  if (L->ntk) o += PD_TH_LEN(L->top, S, L->ntest);
   L->test = o;
   o += L->ntest; /* the trained network on the test set */
   L->len = o;
@@ -166,7 +166,7 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
                  "snapshot");
   }
   if (L->ntk) {
-    const int64_t o = L->theory, E = o + PD_TH_HEAD;
+    const int64_t o = L->theory;
     static const struct {
       const char *name;
       int off;
@@ -191,22 +191,25 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
          "xi_c = sqrt(g4 / g2): spline below, piecewise linear above"}};
     for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++)
       pd_field_set(&f[n++], sc[i].name, 0, 0, 0, o + sc[i].off, 0, sc[i].what);
-    pd_field_set(&f[n++], "/ntk/eigenvalues_closed", 1, T, 0, E, 0,
+    pd_field_set(&f[n++], "/ntk/eigenvalues_closed", 1, T, 0, o + PD_TH_EIG(T),
+                 0,
                  "largest eigenvalues of the infinite-width kernel, "
                  "descending");
-    pd_field_set(&f[n++], "/ntk/eigenvalues_t0", 1, T, 0, E + T, 0,
-                 "largest eigenvalues of the empirical NTK at t = 0");
-    pd_field_set(&f[n++], "/ntk/eigenvalues_tstar", 1, T, 0, E + 2 * T, 0,
+    pd_field_set(&f[n++], "/ntk/eigenvalues_t0", 1, T, 0, o + PD_TH_EIG(T) + T,
+                 0, "largest eigenvalues of the empirical NTK at t = 0");
+    pd_field_set(&f[n++], "/ntk/eigenvalues_tstar", 1, T, 0,
+                 o + PD_TH_EIG(T) + 2 * T, 0,
                  "largest eigenvalues of the empirical NTK at t*");
-    pd_field_set(&f[n++], "/ntk/projection", 2, S, T, E + 3 * T, 0,
+    pd_field_set(&f[n++], "/ntk/projection", 2, S, T, o + PD_TH_PROJ(T), 0,
                  "residual f - y along the closed-form eigenvectors (largest "
                  "eigenvalue first) per snapshot");
-    pd_field_set(&f[n++], "/ntk/projection_linear", 2, S, T, E + 3 * T + S * T,
-                 0, "the linear theory's prediction of /ntk/projection");
-    pd_field_set(&f[n++], "/ntk/loss_linear", 1, S, 0, E + 3 * T + 2 * S * T, 0,
-                 "the linearized loss at each snapshot's flow time");
+    pd_field_set(&f[n++], "/ntk/projection_linear", 2, S, T,
+                 o + PD_TH_PROJ_LIN(T, S), 0,
+                 "the linear theory's prediction of /ntk/projection");
+    pd_field_set(&f[n++], "/ntk/loss_linear", 1, S, 0, o + PD_TH_LOSS_LIN(T, S),
+                 0, "the linearized loss at each snapshot's flow time");
     if (L->ntest > 0) {
-      const int64_t c = E + 3 * T + 2 * S * T + S, M = L->ntest;
+      const int64_t c = o + PD_TH_CURVES(T, S), M = L->ntest;
       pd_field_set(&f[n++], "/ntk/test_prediction", 1, M, 0, c, 0,
                    "kernel regression with Theta_inf at the test points");
       pd_field_set(&f[n++], "/ntk/test_lfp", 1, M, 0, c + M, 0,
@@ -352,10 +355,10 @@ static int pd_task_observe(void *ctx, pd_net *net, const double *f,
   if (ob->sp) PD_CALL(pd_spectral_observe(ob->sp, net, f, ob->row, ob->rec));
   if (ob->th) {
     const int64_t T = L->top, S = L->S;
-    double *e = ob->rec + L->theory + PD_TH_HEAD;
-    PD_CALL(pd_theory_observe(ob->th, f, t, e + 3 * T + ob->row * T,
-                              e + 3 * T + S * T + ob->row * T,
-                              e + 3 * T + 2 * S * T + ob->row));
+    double *o = ob->rec + L->theory;
+    PD_CALL(pd_theory_observe(ob->th, f, t, o + PD_TH_PROJ(T) + ob->row * T,
+                              o + PD_TH_PROJ_LIN(T, S) + ob->row * T,
+                              o + PD_TH_LOSS_LIN(T, S) + ob->row));
   }
   ob->row++;
   ob->rec[PD_R_NSNAP] = (double)ob->row;
@@ -413,10 +416,10 @@ static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
   o[PD_TH_PWL] = s.pwl_err;
   o[PD_TH_XI_C] = s.lfp_xi_c;
   const int64_t T = L->top, S = L->S, M = L->ntest;
-  double *e = o + PD_TH_HEAD;
-  for (int w = 0; w < 3; w++) PD_CALL(pd_theory_eigenvalues(th, w, e + w * T));
+  for (int w = 0; w < 3; w++)
+    PD_CALL(pd_theory_eigenvalues(th, w, o + PD_TH_EIG(T) + w * T));
   if (M > 0) {
-    double *c = e + 3 * T + 2 * S * T + S;
+    double *c = o + PD_TH_CURVES(T, S);
     PD_CALL(pd_theory_test_curves(th, c, NULL, c + M, c + 2 * M, c + 3 * M));
   }
   return PD_OK;

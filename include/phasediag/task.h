@@ -106,6 +106,14 @@ enum {
   PD_TH_XI_C,
   PD_TH_HEAD = 12
 };
+/* The arrays after the scalars, for T components, S snapshot rows and M
+ * test points. */
+#define PD_TH_EIG(T) PD_TH_HEAD                              /* [3][T] */
+#define PD_TH_PROJ(T) (PD_TH_HEAD + 3 * (T))                 /* [S][T] */
+#define PD_TH_PROJ_LIN(T, S) (PD_TH_PROJ(T) + (S) * (T))     /* [S][T] */
+#define PD_TH_LOSS_LIN(T, S) (PD_TH_PROJ(T) + 2 * (S) * (T)) /* [S] */
+#define PD_TH_CURVES(T, S) (PD_TH_LOSS_LIN(T, S) + (S))      /* [4][M] */
+#define PD_TH_LEN(T, S, M) (PD_TH_CURVES(T, S) + 4 * (M))
 
 /* The layout for a job: its config, training set (n, d) and test set
  * (NULL: none).  PD_ERR_CONFIG when a method does not fit the data (dft
