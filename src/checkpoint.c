@@ -11,6 +11,7 @@
 
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
+#include "phasediag/output.h"
 #include "phasediag/task.h"
 #include "phasediag/version.h"
 
@@ -401,14 +402,7 @@ int pd_checkpoint_check_space(MPI_Comm comm, const char *path, double bytes,
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-      snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-      dir[1] = '\0';
-    else
-      *slash = '\0';
+    pd_path_dir(path, dir, sizeof dir);
     struct statvfs sv;
     /* no answer (an exotic file system): nothing to say */
     if (statvfs(dir, &sv) == 0) {

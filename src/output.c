@@ -14,19 +14,23 @@
 #include "phasediag/timer.h"
 #include "phasediag/version.h"
 
+void pd_path_dir(const char *path, char *dir, size_t size) {
+  snprintf(dir, size, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (!slash)
+    snprintf(dir, size, ".");
+  else if (slash == dir)
+    dir[1] = '\0'; /* a file in / */
+  else
+    *slash = '\0';
+}
+
 int pd_output_check(MPI_Comm comm, const char *path, int overwrite) {
   int rank, err = PD_OK;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-      snprintf(dir, sizeof dir, ".");
-    else if (slash == dir)
-      dir[1] = '\0'; /* a file in / */
-    else
-      *slash = '\0';
+    pd_path_dir(path, dir, sizeof dir);
     if (access(path, F_OK) == 0 && !overwrite)
       err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
                            "output file %s exists; set [output] overwrite = "

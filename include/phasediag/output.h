@@ -9,6 +9,7 @@
 #define PHASEDIAG_OUTPUT_H
 
 #include <mpi.h>
+#include <stddef.h>
 
 #include "phasediag/classify.h"
 #include "phasediag/config.h"
@@ -20,6 +21,10 @@ typedef struct {
   int mpi_ranks, group_size;
   double wall_seconds;
 } pd_provenance;
+
+/* Local: the directory part of a file path into dir ("." for a bare name,
+ * "/" for a file in /). */
+void pd_path_dir(const char *path, char *dir, size_t size);
 
 /* Collective.  Local check before any work: the output may be created
  * (refuses an existing file unless overwrite, and an unwritable directory).
