@@ -98,27 +98,40 @@ static void gs_fill(pd_gridspec *g, const double *v, const double *u) {
     r[(p / n) * P + p % n] = u ? v[p] - u[p] : v[p];
 }
 
+/* Local: sum of the squared signed frequencies of all but the last index
+ * of complex row o held here. */
+static int64_t gs_row_k2(const pd_gridspec *g, int64_t o) {
+  int64_t k2 = 0, rest = g->off / g->n + o;
+  for (int j = 0; j < g->d - 1; j++) {
+    int64_t k = pd_fft_freq(g->n, rest % g->n);
+    rest /= g->n;
+    k2 += k * k;
+  }
+  return k2;
+}
+
+/* Local: the shell of wave vector (row k2, last index kl) and, in *mult,
+ * how often the half spectrum counts it (Parseval: 1 at kl = 0 and, N
+ * even, kl = N/2; 2 elsewhere). */
+static int gs_shell(const pd_gridspec *g, int64_t k2, int64_t kl, int *mult) {
+  int s = (int)floor(sqrt((double)(k2 + kl * kl)) + 0.5);
+  if (s >= g->nshell) s = g->nshell - 1; /* rounding guard */
+  *mult = (kl == 0 || (g->n % 2 == 0 && kl == g->n / 2)) ? 1 : 2;
+  return s;
+}
+
 /* Collective.  After pd_fft_execute: exact shell power of the spectrum held
  * in the FFT array, the same on every rank. */
 static int gs_shells(pd_gridspec *g, double *power) {
   pd_acc_zero(g->sacc, (size_t)g->nshell);
-  const int d = g->d;
-  const int64_t n = g->n, nc = n / 2 + 1;
-  const int64_t outer = g->npts / n; /* complex rows held here */
-  const int64_t row0 = g->off / n;   /* global index of the first */
+  const int64_t nc = g->n / 2 + 1, outer = g->npts / g->n; /* rows here */
   const double *c = pd_fft_complex(g->fft);
   for (int64_t o = 0; o < outer; o++) {
-    int64_t k2 = 0, rest = row0 + o;
-    for (int j = 0; j < d - 1; j++) {
-      int64_t k = pd_fft_freq(n, rest % n);
-      rest /= n;
-      k2 += k * k;
-    }
+    const int64_t k2 = gs_row_k2(g, o);
     const double *row = c + 2 * o * nc;
     for (int64_t kl = 0; kl < nc; kl++) {
-      int s = (int)floor(sqrt((double)(k2 + kl * kl)) + 0.5);
-      if (s >= g->nshell) s = g->nshell - 1; /* rounding guard */
-      double mult = (kl == 0 || (n % 2 == 0 && kl == n / 2)) ? 1.0 : 2.0;
+      int mult;
+      const int s = gs_shell(g, k2, kl, &mult);
       double re = row[2 * kl], im = row[2 * kl + 1];
       pd_acc_add(&g->sacc[s], mult * (re * re + im * im));
     }
@@ -131,21 +144,14 @@ static int gs_shells(pd_gridspec *g, double *power) {
 
 /* Collective.  Shell counts of the full spectrum (exact integers). */
 static int gs_counts(pd_gridspec *g, int64_t *cnt) {
-  const int d = g->d;
-  const int64_t n = g->n, nc = n / 2 + 1;
-  const int64_t outer = g->npts / n, row0 = g->off / n;
+  const int64_t nc = g->n / 2 + 1, outer = g->npts / g->n;
   for (int s = 0; s < g->nshell; s++) cnt[s] = 0;
   for (int64_t o = 0; o < outer; o++) {
-    int64_t k2 = 0, rest = row0 + o;
-    for (int j = 0; j < d - 1; j++) {
-      int64_t k = pd_fft_freq(n, rest % n);
-      rest /= n;
-      k2 += k * k;
-    }
+    const int64_t k2 = gs_row_k2(g, o);
     for (int64_t kl = 0; kl < nc; kl++) {
-      int s = (int)floor(sqrt((double)(k2 + kl * kl)) + 0.5);
-      if (s >= g->nshell) s = g->nshell - 1;
-      cnt[s] += (kl == 0 || (n % 2 == 0 && kl == n / 2)) ? 1 : 2;
+      int mult;
+      const int s = gs_shell(g, k2, kl, &mult);
+      cnt[s] += mult;
     }
   }
   int err = PD_OK;
