@@ -10,34 +10,12 @@ set -u
 exe=$1 mpiexec=$2 job=$3 work=$4 trials=${5:-6} seed=${6:-$$}
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
+. "$here/restart_lib.sh"
 mkdir -p "$work"
 cd "$work" || exit 1
 rm -f A.h5 F.h5 F.h5.ckpt F.h5.ckpt.tmp ./*.log
 RANDOM=$seed
 echo "faults: seed $seed, $trials trials"
-fail() {
-  echo "FAIL: $*"
-  for f in ./*.log; do [ -e "$f" ] && { echo "--- $f"; tail -15 "$f"; }; done
-  exit 1
-}
-ndone() {
-  $py -c 'import h5py, sys
-try:
-    print(int(h5py.File(sys.argv[1], "r").attrs["ndone"]))
-except Exception:
-    print(-1)' "$1"
-}
-rank_pid() {
-  local r=$1 p
-  for p in $(pgrep -f -- "^$exe .*--output F.h5"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
-      grep -qx "OMPI_COMM_WORLD_RANK=$r"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
 
 $mpiexec -n 2 "$exe" --quiet "$job" --output A.h5 >A.log 2>&1 || fail "A: exit $?"
 
@@ -49,7 +27,7 @@ for i in $(seq 1 "$trials"); do
   $mpiexec -n $np "$exe" --quiet "$job" --output F.h5 >"T$i.log" 2>&1 &
   bg=$!
   sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
-  pid=$(rank_pid $r) && kill -9 "$pid"
+  pid=$(rank_pid $r F.h5) && kill -9 "$pid"
   for j in $(seq 1 600); do # the launcher must end the job: no hang
     kill -0 $bg 2>/dev/null || break
     sleep 0.1

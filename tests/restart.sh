@@ -18,38 +18,12 @@ set -u
 exe=$1 mpiexec=$2 job=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
 py=/usr/bin/python3
+. "$here/restart_lib.sh"
 mkdir -p "$work"
 cd "$work" || exit 1
 rm -f A.h5 B.h5 B.h5.ckpt B.h5.ckpt.tmp C.h5 edited.ini ./*.log
-fail() {
-  {
-    echo "FAIL: $*"
-    for f in ./*.log; do [ -e "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
-  } >&2
-  exit 1
-}
 
-# ndone of a checkpoint (-1: none / unreadable)
-ndone() {
-  $py -c 'import h5py, sys
-try:
-    print(int(h5py.File(sys.argv[1], "r").attrs["ndone"]))
-except Exception:
-    print(-1)' "$1"
-}
 
-# pid of MPI rank R of the running job writing OUT (from its environment)
-rank_pid() {
-  local r=$1 out=$2 p
-  for p in $(pgrep -f -- "^$exe .*--output $out"); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
-      grep -qx "OMPI_COMM_WORLD_RANK=$r"; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
 
 # interrupt NP SIGNAL RANK MIN_DONE LOG [options]: run B.h5 in the background,
 # wait until its checkpoint holds more than MIN_DONE tasks, signal RANK,

@@ -1,0 +1,36 @@
+# Shared by tests/restart.sh, restart_inflight.sh and faults.sh (sourced,
+# in the work directory, with $exe the binary and $py Debian's python3).
+
+# Print the message and the tail of every log of this directory, exit 1.
+fail() {
+  {
+    echo "FAIL: $*"
+    for f in ./*.log; do [ -e "$f" ] && { echo "--- $f"; tail -20 "$f"; }; done
+  } >&2
+  exit 1
+}
+
+# ndone of a checkpoint (-1: none / unreadable)
+ndone() {
+  $py -c 'import h5py, sys
+try:
+    print(int(h5py.File(sys.argv[1], "r").attrs["ndone"]))
+except Exception:
+    print(-1)' "$1"
+}
+
+# pid of MPI rank R of the running job writing OUT (from its environment),
+# in this directory: tests running side by side (ctest -j) may run a job
+# with the same command line elsewhere
+rank_pid() {
+  local r=$1 out=$2 p
+  for p in $(pgrep -f -- "^$exe .*--output $out"); do
+    [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$PWD" ] || continue
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null |
+      grep -qx "OMPI_COMM_WORLD_RANK=$r"; then
+      echo "$p"
+      return 0
+    fi
+  done
+  return 1
+}
