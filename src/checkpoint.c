@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "phasediag/crc.h"
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
 #include "phasediag/output.h"
@@ -16,7 +17,7 @@
 #include "phasediag/version.h"
 
 #define PD_CKPT_FORMAT "phasediag checkpoint"
-#define PD_CKPT_FORMAT_VERSION 1
+#define PD_CKPT_FORMAT_VERSION 2 /* 2: records_crc32c */
 
 uint64_t pd_checkpoint_hash(const char *text) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */
@@ -114,7 +115,18 @@ typedef struct {
   int format_version;
   uint64_t hash;
   int64_t len, ntasks, ndone;
+  int has_crc;  /* records_crc32c present (format 2) */
+  uint32_t crc; /* records_crc32c */
 } pd_ck_header;
+
+/* The checksum of the records: CRC-32C of /tasks, then /records, as
+ * little-endian 8-byte values (the same bytes on any host). */
+static uint32_t pd_ck_crc(int64_t nd, int64_t len, const int64_t *tasks,
+                          const double *rec) {
+  if (nd <= 0) return 0;
+  const uint32_t c = pd_crc32c_le64(0, tasks, (size_t)nd);
+  return pd_crc32c_le64(c, rec, (size_t)nd * (size_t)len);
+}
 
 static int pd_ck_header_read(hid_t f, const char *path, pd_ck_header *h) {
   memset(h, 0, sizeof *h);
@@ -135,6 +147,8 @@ static int pd_ck_header_read(hid_t f, const char *path, pd_ck_header *h) {
                           "checkpoint %s: a header attribute is missing or "
                           "unreadable",
                           path);
+  /* absent in format 1: pd_ck_header_match refuses that format first */
+  h->has_crc = pd_ck_attr_read(f, "records_crc32c", H5T_NATIVE_UINT32, &h->crc);
   return PD_OK;
 }
 
@@ -240,6 +254,25 @@ static int pd_ck_load(const pd_checkpoint_info *ci, hid_t f,
            0 ||
        H5Dread(dr, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, rec) < 0))
     err = pd_ck_fail(ci->path, "read /tasks, /records");
+  /* the checksum before anything is used: damaged records are refused as
+   * bad input (exit status 2), and --overwrite discards them */
+  if (!err && !h->has_crc)
+    err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+                         "checkpoint %s is damaged: it has no records_crc32c "
+                         "attribute; remove it, or pass --overwrite to discard "
+                         "it and start over",
+                         ci->path);
+  if (!err) {
+    const uint32_t crc = pd_ck_crc(nd, len, tasks, rec);
+    if (crc != h->crc)
+      err = pd_error_raise(
+          PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
+          "checkpoint %s is damaged: the CRC-32C of its /tasks and /records "
+          "is %08" PRIx32 ", the file says %08" PRIx32
+          " (records_crc32c), so its records cannot be trusted; remove it, "
+          "or pass --overwrite to discard it and start over",
+          ci->path, crc, h->crc);
+  }
   for (int64_t i = 0; !err && i < nd; i++) {
     const int64_t t = tasks[i];
     const double *r = rec + i * len;
@@ -324,6 +357,7 @@ int pd_checkpoint_write(const pd_checkpoint_info *ci, const double *results,
   } else {
     const int fv = PD_CKPT_FORMAT_VERSION;
     const uint64_t hash = pd_checkpoint_hash(ci->config_text);
+    const uint32_t crc = pd_ck_crc(nd, len, tasks, rec);
     char date[32] = "";
     time_t now = time(NULL);
     struct tm tmv;
@@ -340,6 +374,7 @@ int pd_checkpoint_write(const pd_checkpoint_info *ci, const double *results,
          pd_ck_attr_write(f, "record_len", H5T_NATIVE_INT64, &len) &&
          pd_ck_attr_write(f, "ntasks", H5T_NATIVE_INT64, &ci->ntasks) &&
          pd_ck_attr_write(f, "ndone", H5T_NATIVE_INT64, &nd) &&
+         pd_ck_attr_write(f, "records_crc32c", H5T_NATIVE_UINT32, &crc) &&
          pd_ck_attr_string(f, "created_utc", date) &&
          pd_ck_dataset(f, "config_text", st, 0, NULL, ci->config_text) &&
          pd_ck_dataset(f, "tasks", H5T_NATIVE_INT64, 1, d1, tasks) &&

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "phasediag/checkpoint.h"
+#include "phasediag/crc.h"
 #include "phasediag/error.h"
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
@@ -438,14 +439,17 @@ static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
  *   f[n], v[n], record[len]    outputs, power vector, the record so far
  *   parameters                 (d + 2) x m doubles: a, then each component
  *                              of w, in global neuron order
- * The file size must match exactly; anything else (another job, another
- * layout, a truncated file) is ignored with a warning and the task starts
- * from step 0. */
+ *   uint64 checksum            CRC-32C (crc.h) of every byte above, magic
+ *                              to the last parameter, zero-extended
+ * The leader reads the whole file and checks the checksum before anything
+ * of it is used; then the file size must match exactly.  Anything else (a
+ * damaged file, another job, another layout, a truncated file) is ignored
+ * with a warning and the task starts from step 0. */
 
 #define PD_TS_MAGIC "PDTSTATE"
 _Static_assert(sizeof(pd_history_point) == 4 * sizeof(double),
                "a history point is 4 doubles in the state file");
-#define PD_TS_VERSION 1
+#define PD_TS_VERSION 2 /* 2: the checksum */
 #define PD_TS_BOM INT64_C(0x0102030405060708)
 enum {
   PD_TS_I_VERSION,
@@ -483,6 +487,8 @@ enum {
   PD_TS_D_RECENT, /* PD_TRAIN_WINDOW entries */
   PD_TS_ND = PD_TS_D_RECENT + PD_TRAIN_WINDOW + 4
 };
+/* bytes of magic, I and D */
+#define PD_TS_HEAD (8 + 8 * PD_TS_NI + 8 * PD_TS_ND)
 
 typedef struct {
   const pd_job *job;
@@ -492,11 +498,41 @@ typedef struct {
   FILE *fp;       /* group leader: the file being written or read */
   int64_t m;      /* width */
   long param_off; /* offset of the parameters in the file */
+  uint32_t crc;   /* group leader, writing: CRC-32C of the bytes so far */
 } pd_task_state_io;
 
 static long pd_ts_param_offset(int64_t nhist, int64_t n, int64_t len) {
-  return (long)(8 + 8 * PD_TS_NI + 8 * PD_TS_ND +
-                (int64_t)sizeof(pd_history_point) * nhist + 8 * (2 * n + len));
+  return (long)(PD_TS_HEAD + (int64_t)sizeof(pd_history_point) * nhist +
+                8 * (2 * n + len));
+}
+
+/* fwrite of count items that continues io->crc; 1 if all were written */
+static int pd_ts_write(pd_task_state_io *io, const void *buf, size_t size,
+                       size_t count) {
+  if (fwrite(buf, size, count, io->fp) != count) return 0;
+  io->crc = pd_crc32c(io->crc, buf, size * count);
+  return 1;
+}
+
+/* Leader: the CRC-32C of the whole file but its last 8 bytes against the
+ * checksum stored there.  NULL if they agree, else why not. */
+static const char *pd_ts_verify(FILE *fp) {
+  if (fseek(fp, 0, SEEK_END) != 0) return "unreadable";
+  const long size = ftell(fp);
+  if (size < PD_TS_HEAD + 8) return "truncated or of another size";
+  if (fseek(fp, 0, SEEK_SET) != 0) return "unreadable";
+  unsigned char buf[1 << 16];
+  uint32_t crc = 0;
+  for (long left = size - 8; left > 0;) {
+    const size_t c = left < (long)sizeof buf ? (size_t)left : sizeof buf;
+    if (fread(buf, 1, c, fp) != c) return "unreadable";
+    crc = pd_crc32c(crc, buf, c);
+    left -= (long)c;
+  }
+  uint64_t stored;
+  if (fread(&stored, sizeof stored, 1, fp) != 1) return "unreadable";
+  if (stored != (uint64_t)crc) return "checksum mismatch (damaged file)";
+  return NULL;
 }
 
 static int pd_ts_put(void *ctx, int j, int64_t k0, int64_t count,
@@ -504,8 +540,7 @@ static int pd_ts_put(void *ctx, int j, int64_t k0, int64_t count,
   pd_task_state_io *io = ctx;
   (void)j;
   (void)k0; /* the calls come in file order */
-  PD_CHECK(io->fp && fwrite(values, sizeof(double), (size_t)count, io->fp) ==
-                         (size_t)count,
+  PD_CHECK(io->fp && pd_ts_write(io, values, sizeof(double), (size_t)count),
            PD_ERR_IO, "task %lld: cannot write the in-flight state",
            (long long)io->t);
   return PD_OK;
@@ -573,16 +608,16 @@ static int pd_task_save_state(void *ctx, pd_net *net,
     D[PD_TS_D_SNAP_SECONDS] = st->snapshot_seconds;
     memcpy(&D[PD_TS_D_RECENT], st->recent, sizeof st->recent);
     io->fp = fopen(tmp, "wb");
+    io->crc = 0;
     int ok = io->fp != NULL;
-    ok = ok && fwrite(PD_TS_MAGIC, 1, 8, io->fp) == 8;
-    ok = ok && fwrite(I, sizeof I[0], PD_TS_NI, io->fp) == PD_TS_NI;
-    ok = ok && fwrite(D, sizeof D[0], PD_TS_ND, io->fp) == PD_TS_ND;
-    ok = ok && fwrite(st->history, sizeof(pd_history_point),
-                      (size_t)st->nhistory, io->fp) == (size_t)st->nhistory;
-    ok = ok && fwrite(st->f, sizeof(double), (size_t)n, io->fp) == (size_t)n;
-    ok = ok && fwrite(st->v, sizeof(double), (size_t)n, io->fp) == (size_t)n;
-    ok = ok &&
-         fwrite(io->rec, sizeof(double), (size_t)len, io->fp) == (size_t)len;
+    ok = ok && pd_ts_write(io, PD_TS_MAGIC, 1, 8);
+    ok = ok && pd_ts_write(io, I, sizeof I[0], PD_TS_NI);
+    ok = ok && pd_ts_write(io, D, sizeof D[0], PD_TS_ND);
+    ok = ok && pd_ts_write(io, st->history, sizeof(pd_history_point),
+                           (size_t)st->nhistory);
+    ok = ok && pd_ts_write(io, st->f, sizeof(double), (size_t)n);
+    ok = ok && pd_ts_write(io, st->v, sizeof(double), (size_t)n);
+    ok = ok && pd_ts_write(io, io->rec, sizeof(double), (size_t)len);
     if (!ok)
       err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
                            "cannot write %s", tmp);
@@ -590,6 +625,10 @@ static int pd_task_save_state(void *ctx, pd_net *net,
   /* every rank takes part in the parameter transfer whatever happened */
   int err2 = pd_net_put_params(net, 0, pd_ts_put, io);
   if (rank == 0) {
+    const uint64_t crc = io->crc; /* of everything written: the trailer */
+    if (!err && !err2 && fwrite(&crc, sizeof crc, 1, io->fp) != 1)
+      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                           "cannot write %s", tmp);
     if (io->fp && fclose(io->fp) != 0 && !err)
       err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
                            "cannot write %s", tmp);
@@ -638,7 +677,7 @@ static int pd_task_load_state(pd_task_state_io *io, pd_net *net, double *rec,
   io->m = nc->m;
   if (rank == 0 && (io->fp = fopen(path, "rb")) != NULL) {
     char magic[8];
-    const char *why = NULL;
+    const char *why = NULL, *damage;
     if (fread(magic, 1, 8, io->fp) != 8 ||
         fread(I, sizeof I[0], PD_TS_NI, io->fp) != PD_TS_NI ||
         fread(D, sizeof D[0], PD_TS_ND, io->fp) != PD_TS_ND ||
@@ -646,6 +685,8 @@ static int pd_task_load_state(pd_task_state_io *io, pd_net *net, double *rec,
       why = "not a task state file";
     else if (I[PD_TS_I_VERSION] != PD_TS_VERSION || I[PD_TS_I_BOM] != PD_TS_BOM)
       why = "another format version or byte order";
+    else if ((damage = pd_ts_verify(io->fp)) != NULL) /* before the rest */
+      why = damage;
     else if (memcmp(&I[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t)) != 0)
       why = "another job (config hash differs)";
     else if (I[PD_TS_I_TASK] != io->t || I[PD_TS_I_LEN] != len ||
@@ -655,7 +696,7 @@ static int pd_task_load_state(pd_task_state_io *io, pd_net *net, double *rec,
       why = "another task or record layout";
     else {
       io->param_off = pd_ts_param_offset(I[PD_TS_I_NHIST], n, len);
-      const long size = io->param_off + (long)(8 * (nc->d + 2) * nc->m);
+      const long size = io->param_off + (long)(8 * (nc->d + 2) * nc->m) + 8;
       if (fseek(io->fp, 0, SEEK_END) != 0 || ftell(io->fp) != size)
         why = "truncated or of another size";
     }

@@ -5,19 +5,24 @@
  * One HDF5 file, written by rank 0 alone (serial HDF5) to PATH.tmp and
  * renamed to PATH, so a reader sees the previous checkpoint or the new one,
  * never a half-written file (a process killed mid-write leaves PATH.tmp,
- * which the next write replaces).  Layout (format_version 1):
+ * which the next write replaces).  Layout (format_version 2):
  *
- *   / attributes  format = "phasediag checkpoint", format_version = 1,
+ *   / attributes  format = "phasediag checkpoint", format_version = 2,
  *                 version (PD_VERSION of the writer), git_commit,
  *                 config_hash (uint64: 64-bit FNV-1a of the job file text),
  *                 record_len (doubles per task record), ntasks, ndone,
- *                 created_utc
+ *                 records_crc32c (uint32: CRC-32C, crc.h, of /tasks then
+ *                 /records, every value as its 8 little-endian bytes; 0
+ *                 when ndone = 0), created_utc
  *   /config_text  the job file as read (a string), for humans
  *   /tasks        int64 [ndone]: the completed task indices, ascending
  *   /records      float64 [ndone, record_len]: their records (task.h)
  *
  * A checkpoint belongs to a job when the config hash, the record length,
- * the task count and the version all match; the records are then bitwise
+ * the task count and the version all match.  Its records are checked
+ * against records_crc32c before any is used: a damaged checkpoint is
+ * refused (PD_ERR_CONFIG, like one of another job: --overwrite discards
+ * it).  The records of a sound checkpoint are bitwise
  * those the tasks would compute again (tasks are deterministic and do not
  * depend on the rank count or group size).  Tasks in flight save their
  * state beside it (at a stop signal and periodically), one file per task,
@@ -47,8 +52,9 @@ void pd_checkpoint_default_path(const char *output, char *path, size_t size);
 /* Does a checkpoint exist at ci->path, and does it belong to this job?
  * *exists = 0 and PD_OK when there is none.  A checkpoint of another job
  * (or another version, or a different record layout) is PD_ERR_CONFIG with
- * a message naming both files and what differs; an unreadable one is
- * PD_ERR_IO.  *ndone: the completed tasks it holds. */
+ * a message naming both files and what differs; a damaged one (its records
+ * do not match records_crc32c) is PD_ERR_CONFIG with a message saying so;
+ * an unreadable one is PD_ERR_IO.  *ndone: the completed tasks it holds. */
 int pd_checkpoint_probe(const pd_checkpoint_info *ci, int *exists,
                         int64_t *ndone);
 
