@@ -825,8 +825,9 @@ def fig_phase_diagram(res):
     ph = res.phase
     x, y = res.gamma_prime, res.gamma
     fig, ax = plt.subplots(figsize=(8.6, 6.2))
-    xmin, xmax = float(np.nanmin(x)), float(np.nanmax(x))
-    ymin, ymax = float(np.nanmin(y)), float(np.nanmax(y))
+    fin = np.isfinite(x) & np.isfinite(y)
+    xmin, xmax = _finite_range(x[fin])
+    ymin, ymax = _finite_range(y[fin])
     padx = max(0.25, 0.08 * (xmax - xmin))
     pady = max(0.25, 0.08 * (ymax - ymin))
     xlo, xhi = min(xmin, 0) - padx, max(xmax, 0) + padx
@@ -907,13 +908,24 @@ def fig_phase_diagram(res):
     if res.not_run:
         warn.append(f"partial scan: {res.not_run} of {res.status.size} runs "
                     "not run")
+    if not fin.all():   # (gamma', gamma) not finite: the point is not drawn
+        check_panel(ax, np.where(fin, 0.0, np.nan), "grid point",
+                    why="/grid/gamma and /grid/gamma_prime are not finite")
     if warn:
-        ax.text(0.5, 0.01, "; ".join(warn), transform=ax.transAxes,
-                ha="center", va="bottom", fontsize=7.5, color="crimson",
-                gid="warning")
+        ax.text(0.5, 0.01 if fin.all() else 0.06, "; ".join(warn),
+                transform=ax.transAxes, ha="center", va="bottom",
+                fontsize=7.5, color="crimson", gid="warning")
     ax.grid(alpha=0.25, lw=0.5)
     fig.tight_layout()
     return fig
+
+
+def _finite_range(a, default=(0.0, 1.0)):
+    """(min, max) of the finite values of a; `default` when there are
+    none."""
+    a = np.asarray(a, float)
+    a = a[np.isfinite(a)]
+    return (float(a.min()), float(a.max())) if a.size else default
 
 
 def panel_groups(res):
@@ -947,6 +959,111 @@ def _subplots(n, w=5.0, h=3.7, ncols=3, **kw):
     return fig, flat[:n]
 
 
+# -- empty, zero, negative and NaN data ---------------------------------------
+# Every figure draws what its data allow and says what it left out: the
+# values a panel meant to show go through check_panel (the one place that
+# decides log scales and writes the notes), and a panel with nothing to show
+# gets a centered note (gid 'nothing') instead of an exception; the notes'
+# texts (gids 'nothing' and 'left_out') are listed by make_figures and the
+# report.
+
+NOTE_GIDS = ("nothing", "left_out")
+
+
+def positive(values):
+    """Mask of the finite values > 0: what a log axis can show."""
+    a = np.asarray(values, float)
+    return np.isfinite(a) & (a > 0)
+
+
+def describe_values(values):
+    """'3 NaN, 2 zero, 1 negative' for the values a log axis cannot show
+    (only the kinds present; '' when all are finite and > 0)."""
+    a = np.asarray(values, float).ravel()
+    kinds = ((np.isnan(a), "NaN"), (np.isinf(a), "infinite"),
+             (a == 0, "zero"), (np.isfinite(a) & (a < 0), "negative"))
+    return ", ".join(f"{int(m.sum())} {name}" for m, name in kinds
+                     if m.any())
+
+
+def nothing_to_draw(ax, why):
+    """A centered note on ax saying what is missing and why (gid
+    'nothing'); an axis without any data loses its meaningless ticks."""
+    import textwrap
+    if not np.isfinite(ax.dataLim.intervalx).all():
+        ax.set_xticks([])
+    if not np.isfinite(ax.dataLim.intervaly).all():
+        ax.set_yticks([])
+    width = max(28, int(ax.get_position().width * ax.figure.get_figwidth()
+                        * 11))
+    # paragraphs (lines of `why`) apart by a blank line (figure_notes)
+    text = "\n\n".join(textwrap.fill(line, width)
+                       for line in why.split("\n"))
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center",
+            va="center", fontsize=9, color="#8a1c00", gid="nothing",
+            bbox=dict(boxstyle="round,pad=0.5", fc="white", ec="#8a1c00",
+                      alpha=0.9), zorder=10)
+
+
+def check_panel(ax, values, what, log="", why=""):
+    """Finish a panel after drawing: `values` are all the values it meant to
+    draw on its value axis (NaN, zeros and negatives included; padding
+    excluded).  log ('x', 'y', 'xy' or ''): the axes to make logarithmic;
+    each becomes log only if the data drawn on it has a finite positive
+    value (matplotlib cannot log-scale an axis without: 'Data has no
+    positive values'), else it stays linear.  Drawable values are those > 0
+    on a log axis, the finite ones otherwise.  None drawable: a centered
+    note (nothing_to_draw) with `why`; some left out: a small note at the
+    bottom saying how many and what they are (gid 'left_out').  Returns the
+    number of drawable values."""
+    v = np.asarray(values, float).ravel()
+    ok = positive(v) if log else np.isfinite(v)
+    lim = ax.dataLim
+    for axis in log:
+        minpos = lim.minposx if axis == "x" else lim.minposy
+        if math.isfinite(minpos) and minpos > 0:
+            (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    if not ok.any():
+        msg = (f"nothing to draw: no {what} value > 0" if log else
+               f"nothing to draw: no finite {what} value")
+        if v.size:
+            msg += f" (of {v.size}: {describe_values(v)})"
+        nothing_to_draw(ax, msg + (f"\n{why}" if why else ""))
+    elif not ok.all():
+        ax.text(0.5, 0.01, f"{int((~ok).sum())} of {v.size} {what} values "
+                f"not shown ({describe_values(v[~ok])})",
+                transform=ax.transAxes, ha="center", va="bottom",
+                fontsize=7, color="#8a1c00", gid="left_out",
+                bbox=dict(fc="white", ec="none", alpha=0.8), zorder=10)
+    return int(ok.sum())
+
+
+def note_figure(title, why):
+    """A figure with only a centered note: a figure whose datasets are in the
+    file but hold nothing drawable (make_figures still writes it)."""
+    fig, (ax,) = _subplots(1, w=7.0, h=3.2)
+    nothing_to_draw(ax, why)
+    _suptitle(fig, title)
+    fig.tight_layout()
+    return fig
+
+
+def figure_notes(fig):
+    """The 'nothing to draw' and 'left out' notes of a figure, each prefixed
+    with its panel's title when the figure has several panels."""
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    out = []
+    for ax in axes:
+        for t in ax.texts:
+            if t.get_gid() in NOTE_GIDS:
+                title = ax.get_title().split("\n")[0]
+                text = "; ".join(" ".join(par.split()) for par in
+                                 t.get_text().split("\n\n"))
+                out.append(f"{title}: {text}" if title and len(axes) > 1
+                           else text)
+    return out
+
+
 def fig_rd_width(res):
     """RD = |theta_w(t*) - theta_w(0)| / |theta_w(0)| against width m,
     log-log, one line per grid point (geometric mean over the converged
@@ -956,7 +1073,7 @@ def fig_rd_width(res):
         return None
     ph = res.phase
     groups = panel_groups(res)
-    fig, axes = _subplots(len(groups), sharex=True)
+    fig, axes = _subplots(len(groups))
     rd = res.runs["rd_w"]
     for ax, (title, pts) in zip(axes, groups):
         scheme_panel = title == "named schemes"
@@ -993,8 +1110,8 @@ def fig_rd_width(res):
                 xx = np.array([ws.min(), ws.max()])
                 ax.plot(xx, np.exp(c + s * np.log(xx)), color=col, ls="--",
                         lw=0.9, alpha=0.8, gid=f"fit:{p}")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        done = np.concatenate([rd[p][res.status[p] != NOT_RUN] for p in pts])
+        check_panel(ax, done, "RD", log="xy", why=_rd_why(done))
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.25, which="both", lw=0.4)
         ax.set_xlabel("width m")
@@ -1002,14 +1119,27 @@ def fig_rd_width(res):
         n = len(pts)
         ax.legend(fontsize=6.5 if n <= 8 else 5.5, ncol=1 if n <= 8 else 2,
                   frameon=False, loc="best")
-    fig.suptitle(f"Relative distance RD against width — "
+    _suptitle(fig, f"Relative distance RD against width — "
                  f"{os.path.basename(res.path)}  (line: geometric mean of "
                  "converged seeds, dots: runs, x: not converged, dashed: fit; "
                  "color: empirical regime)"
                  + (f"\npartial scan: {res.not_run} of {res.status.size} runs "
-                    "not run" if res.not_run else ""), fontsize=9)
+                    "not run" if res.not_run else ""))
     fig.tight_layout()
     return fig
+
+
+def _rd_why(rd):
+    """Why no run of a panel has RD > 0 (rd: the finished runs' RD)."""
+    rd = np.asarray(rd, float)
+    if not rd.size:
+        return "no run of these points finished (not run)"
+    if np.all(rd == 0):
+        return ("no run has RD > 0: the input weights never moved (widths "
+                "too small to train? all ReLUs inactive?)")
+    if not np.isfinite(rd).any():
+        return "no run has a finite RD: the runs diverged?"
+    return ""
 
 
 def _pick_run(res, p, data):
@@ -1034,9 +1164,12 @@ def fig_loss_curves(res):
     ph = res.phase
     loss, time = res.history["loss"], res.history["time"]
     groups = panel_groups(res)
+    step = res.history.get("step")
     fig, axes = _subplots(len(groups))
     for ax, (title, pts) in zip(axes, groups):
         scheme_panel = title == "named schemes"
+        drawn = []   # the loss values of the records drawn
+        bad_t = 0    # records whose flow time the log axis cannot show
         for i, p in enumerate(pts):
             col = regime_color(ph["regime"][p])
             ws = _pick_run(res, p, loss)
@@ -1048,6 +1181,13 @@ def fig_loss_curves(res):
             w, s = ws
             t, l = time[p, w, s], loss[p, w, s]
             ok = np.isfinite(t) & np.isfinite(l) & (t > 0) & (l > 0)
+            # records: rows with a step (padding is NaN) but the initial
+            # one at t = 0, which the log time axis cannot show
+            rec = np.isfinite(step[p, w, s] if step is not None else t)
+            rec[:1] &= ~(t[:1] == 0)
+            t_ok = np.isfinite(t) & (t > 0)
+            drawn.append(l[rec & t_ok])
+            bad_t += int((rec & ~t_ok).sum())
             if w != res.W - 1 or s != 0:
                 lab += f" (m={res.width[w]}, seed {res.seed[s]})"
             if res.status[p, w, s] != CONVERGED:
@@ -1057,8 +1197,11 @@ def fig_loss_curves(res):
                     marker=MARKERS[i % len(MARKERS)], ms=3, markevery=4,
                     label=lab, gid=f"loss:{p}")
         ax.axhline(res.tol, color="0.4", ls="--", lw=0.8, gid="tol")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        check_panel(ax, np.concatenate(drawn or [[]]), "loss", log="xy",
+                    why=(f"{bad_t} records have a flow time t <= 0 or NaN"
+                         if bad_t else "" if drawn else "no finite loss in "
+                         "/history for these points (runs diverged or not "
+                         "run?)"))
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.25, which="both", lw=0.4)
         ax.set_xlabel("flow time t (sum of accepted steps)")
@@ -1067,23 +1210,30 @@ def fig_loss_curves(res):
         ax.legend(fontsize=6.5 if n <= 8 else 5.5, ncol=1 if n <= 8 else 2,
                   frameon=True, framealpha=0.8, edgecolor="none", loc="best")
     mw = f"m = {res.width[-1]}, seed {res.seed[0]}" if res.W and res.S else ""
-    fig.suptitle(f"Loss curves — {os.path.basename(res.path)}  ({mw} unless "
+    _suptitle(fig, f"Loss curves — {os.path.basename(res.path)}  ({mw} unless "
                  f"noted; dashed: tol = {res.tol:g}; color: empirical "
-                 "regime)", fontsize=9)
+                 "regime)")
     fig.tight_layout()
     return fig
+
+
+CONDENSATION_FEATURES = ("orientation0", "amplitude0", "orientation1",
+                         "amplitude1")
 
 
 def representative_points(res):
     """{regime: point} for each empirical regime present (0, 1, 2) with
     condensation features: prefer points that agree with the theory, then
-    the farthest from the boundary, then grid points over schemes."""
-    need = ("orientation0", "amplitude0", "orientation1", "amplitude1")
-    if not all(k in res.features for k in need):
+    the farthest from the boundary, then grid points over schemes.  When no
+    point with features has a regime (every slope NaN), one undetermined
+    point: its neurons can still be drawn."""
+    if not all(k in res.features for k in CONDENSATION_FEATURES):
         return {}
     ph = res.phase
     out = {}
-    for r in (LINEAR, CRITICAL, CONDENSED):
+    for r in (LINEAR, CRITICAL, CONDENSED, UNDETERMINED):
+        if r == UNDETERMINED and out:
+            break
         cands = []
         for p in range(res.P):
             if ph["regime"][p] != r:
@@ -1105,9 +1255,14 @@ def fig_condensation(res):
     point, widest run with features).  Scatter gids 'cond0:<p>' and
     'cond1:<p>'.  None without /features."""
     plt = pyplot()
+    if not all(k in res.features for k in CONDENSATION_FEATURES):
+        return None
     reps = representative_points(res)
     if not reps:
-        return None
+        return note_figure(
+            f"Condensation — {os.path.basename(res.path)}",
+            "nothing to draw: no run has a finite /features/amplitude1 "
+            "(the neuron features are all NaN: runs diverged or not run?)")
     F = res.features
     fig, axes = plt.subplots(2, len(reps), figsize=(4.6 * len(reps), 6.6),
                              squeeze=False)
@@ -1127,7 +1282,11 @@ def fig_condensation(res):
             ticks = np.arange(lo, math.pi + 1e-9, math.pi / 2)
             ax.set_xticks(ticks)
             ax.set_xticklabels([_pi_label(t) for t in ticks])
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(bottom=min(0.0, _finite_range(a[ok])[0]))
+            # sampled neurons (NaN in both: padding beyond the width)
+            sampled = np.isfinite(o) | np.isfinite(a)
+            check_panel(ax, np.where(ok, a, np.nan)[sampled], "neuron",
+                        why="orientation or amplitude not finite")
             ax.grid(alpha=0.25, lw=0.4)
             cname = "condensation" + suffix
             neff = ""
@@ -1146,9 +1305,9 @@ def fig_condensation(res):
             + ("" if res.status[p, w, s] == CONVERGED else
                f", {status_name(res.status[p, w, s], res.status_names)}"),
             fontsize=9, color=col)
-    fig.suptitle(f"Condensation — {os.path.basename(res.path)}: sampled "
+    _suptitle(fig, f"Condensation — {os.path.basename(res.path)}: sampled "
                  "neurons, initial (top) and at t* (bottom); orientation = "
-                 "atan2(b, w) for d = 1", fontsize=9)
+                 "atan2(b, w) for d = 1")
     fig.tight_layout()
     return fig
 
@@ -1190,11 +1349,10 @@ def fig_future_preview(res, group, max_panels=6):
                 ax.text(0.5, 0.5, str(e), ha="center", va="center",
                         fontsize=7, transform=ax.transAxes)
     more = len(res.future[group]) - len(items)
-    fig.suptitle(f"/{group}: generic preview (none of the documented "
+    _suptitle(fig, f"/{group}: generic preview (none of the documented "
                  "datasets; "
                  "leading axes at index 0)"
-                 + (f"; {more} more datasets not shown" if more > 0 else ""),
-                 fontsize=9)
+                 + (f"; {more} more datasets not shown" if more > 0 else ""))
     fig.tight_layout()
     return fig
 
@@ -1212,7 +1370,9 @@ def _suptitle(fig, text, fontsize=9):
     """fig.suptitle wrapped to the figure's width."""
     import textwrap
     chars = max(60, int(fig.get_figwidth() * 15))
-    fig.suptitle("\n".join(textwrap.wrap(text, chars)), fontsize=fontsize)
+    fig.suptitle("\n".join(line for part in text.split("\n")
+                           for line in textwrap.wrap(part, chars)),
+                 fontsize=fontsize)
 
 
 def _point_color(i):
@@ -1283,6 +1443,21 @@ def _verdict_text(res, p, w, s, corr_name=None):
     return ", ".join(out)
 
 
+def _runs_with_data(res, pts, name):
+    """[(p, (w, s))]: the run each of the points pts draws (chosen_run),
+    points without a run with finite /name left out."""
+    runs = [(p, chosen_run(res, p, name)) for p in pts]
+    return [(p, r) for p, r in runs if r is not None]
+
+
+def _no_run_why(res, name):
+    """The note of a per-run figure whose dataset holds no finite value."""
+    a = np.asarray(res.get(name), float)
+    return (f"nothing to draw: no run has a finite /{name} "
+            f"(of {a.size} values: {describe_values(a) or 'none'}; runs not "
+            "run, diverged or not recorded?)")
+
+
 def _points_for_panels(res):
     pts = list(range(res.P))
     return pts[:MAX_RUN_PANELS], max(0, len(pts) - MAX_RUN_PANELS)
@@ -1299,6 +1474,8 @@ def target_spectrum(res, method="dft"):
         return None
     x = np.asarray(x, float).reshape(len(y), -1)
     y = np.asarray(y, float).ravel()
+    ok = np.isfinite(x).all(axis=1) & np.isfinite(y)   # NaN data: left out
+    x, y = x[ok], y[ok]
     n = len(y)
     if n < 1:
         return None
@@ -1349,21 +1526,20 @@ def fig_fprinciple_line(res, method="dft"):
     conv = res.get(f"{g}/converged_step")
     amp = res.get(f"{g}/target_amplitude")
     pts, more = _points_for_panels(res)
-    runs = [(p, chosen_run(res, p, f"{g}/delta")) for p in pts]
-    runs = [(p, r) for p, r in runs if r is not None]
-    if not runs:
-        return None
-    fig, axes = _subplots(1 + len(runs), w=5.0, h=3.8)
+    runs = _runs_with_data(res, pts, f"{g}/delta")
+    fig, axes = _subplots(1 + max(1, len(runs)), w=5.0, h=3.8)
+    if not runs:   # the target's spectrum is still drawn
+        nothing_to_draw(axes[1], _no_run_why(res, f"{g}/delta"))
     # the target's spectrum
     ax = axes[0]
     spec = target_spectrum(res, method)
-    p0, (w0, s0) = runs[0]
+    p0, (w0, s0) = runs[0] if runs else (0, (0, 0))
     if spec is not None:
         k, a = spec
         ax.plot(k, a, color="0.3", lw=1.0, marker=".", ms=3, gid="spectrum",
                 label="|ŷ_k| of the target")
     fk = np.asarray(freq[p0, w0, s0], float)
-    okp = np.isfinite(fk)
+    okp = np.isfinite(fk) & bool(runs)
     pa = (np.asarray(amp[p0, w0, s0], float)[okp] if amp is not None
           else np.full(okp.sum(), np.nan))
     sc = ax.scatter(fk[okp], pa, s=60, facecolors="none",
@@ -1408,7 +1584,9 @@ def fig_fprinciple_line(res, method="dft"):
         ax.axhline(res.delta_tol, color="0.3", ls="--", lw=0.9,
                    gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
         _step_axis(ax, last=steps.max() if len(steps) else None)
-        ax.set_yscale("log")
+        check_panel(ax, np.asarray(delta[p, w, s], float)[rows][
+            :, np.isfinite(fq)], "Δ_F", log="y",
+            why="" if np.isfinite(fq).any() else "no peak frequency")
         ax.set_ylabel("Δ_F = ||ĥ_k| − |ŷ_k|| / |ŷ_k|")
         ax.set_title(_run_title(res, p, w, s) + "\n"
                      + _verdict_text(res, p, w, s,
@@ -1444,6 +1622,12 @@ def grid_shells(res, p, w, s):
                                        (tp >= GRID_POWER_REL * top))[0]]
 
 
+GRID_TITLE = "F-Principle (grid spectrum) — "
+FILTER_TITLE = "F-Principle (filtering method) — "
+PROJECTION_TITLE = "Residual along the NTK eigenvectors — "
+TEST_CURVES_TITLE = "Test set (1-D) — "
+
+
 def fig_fprinciple_grid(res):
     """Grid spectrum: relative error per shell |k| against the step, one
     panel per point (chosen run), lines colored by |k| (gid
@@ -1457,10 +1641,10 @@ def fig_fprinciple_grid(res):
     plt = pyplot()
     conv = res.get("spectral/grid/converged_step")
     pts, more = _points_for_panels(res)
-    runs = [(p, chosen_run(res, p, "spectral/grid/rel_error")) for p in pts]
-    runs = [(p, r) for p, r in runs if r is not None]
+    runs = _runs_with_data(res, pts, "spectral/grid/rel_error")
     if not runs:
-        return None
+        return note_figure(GRID_TITLE + os.path.basename(res.path),
+                           _no_run_why(res, "spectral/grid/rel_error"))
     fig, axes = _subplots(len(runs), w=5.4, h=3.9)
     cmap = plt.get_cmap("viridis")
     shown = [k for p, (w, s) in runs for k in grid_shells(res, p, w, s)]
@@ -1484,7 +1668,10 @@ def fig_fprinciple_grid(res):
         ax.axhline(res.delta_tol, color="0.3", ls="--", lw=0.9,
                    gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
         _step_axis(ax, last=steps.max() if len(steps) else None)
-        ax.set_yscale("log")
+        shells = grid_shells(res, p, w, s)
+        check_panel(ax, np.asarray(rel[p, w, s], float)[rows][:, shells],
+                    "relative error", log="y", why="" if shells else
+                    "no shell has a target power > 0")
         ax.set_ylabel("relative error on the shell")
         ax.set_title(_run_title(res, p, w, s) + "\n" + _verdict_text(
             res, p, w, s, "spectral/grid/rank_correlation"), fontsize=8.5)
@@ -1493,7 +1680,7 @@ def fig_fprinciple_grid(res):
         ax.grid(alpha=0.25, which="both", lw=0.4)
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
         fig.colorbar(sm, ax=ax, label="|k| (shell)", pad=0.01)
-    _suptitle(fig, f"F-Principle (grid spectrum) — {os.path.basename(res.path)}:"
+    _suptitle(fig, f"{GRID_TITLE}{os.path.basename(res.path)}:"
                  " sqrt(Σ|H−Y|²/Σ|Y|²) per shell round(|k|) against the step,"
                  " shells with ≥ 1e-2 of the largest target power (▼: "
                  "converged)" + (f"; {more} more points not shown"
@@ -1520,10 +1707,10 @@ def fig_fprinciple_filter(res):
     cl = res.get("spectral/filter/converged_step_low")
     ch = res.get("spectral/filter/converged_step_high")
     pts, more = _points_for_panels(res)
-    runs = [(p, chosen_run(res, p, "spectral/filter/e_low")) for p in pts]
-    runs = [(p, r) for p, r in runs if r is not None]
+    runs = _runs_with_data(res, pts, "spectral/filter/e_low")
     if not runs:
-        return None
+        return note_figure(FILTER_TITLE + os.path.basename(res.path),
+                           _no_run_why(res, "spectral/filter/e_low"))
     fig, axes = _subplots(len(runs), w=5.0, h=3.8)
     for ax, (p, (w, s)) in zip(axes, runs):
         rows, steps, _ = snapshot_rows(res, p, w, s)
@@ -1547,14 +1734,15 @@ def fig_fprinciple_filter(res):
         ax.axhline(res.delta_tol, color="0.3", ls=":", lw=0.9,
                    gid="delta_tol", label=f"delta_tol = {res.delta_tol:g}")
         _step_axis(ax, last=steps.max() if len(steps) else None)
-        ax.set_yscale("log")
+        check_panel(ax, [np.asarray(a[p, w, s], float)[rows]
+                         for a in (el, eh)], "e_low / e_high", log="y")
         ax.set_ylabel("relative error of the filtered part")
         ax.set_title(_run_title(res, p, w, s) + "\n"
                      + _verdict_text(res, p, w, s), fontsize=8.5)
         ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
                   edgecolor="none")
         ax.grid(alpha=0.25, which="both", lw=0.4)
-    _suptitle(fig, f"F-Principle (filtering method) — "
+    _suptitle(fig, f"{FILTER_TITLE}"
                  f"{os.path.basename(res.path)}: e_low (solid, low-pass "
                  "Gaussian of width δ) and e_high (dashed) against the step; "
                  "low frequencies first: e_low falls first"
@@ -1622,8 +1810,8 @@ def fig_ntk_width(res):
                 gm0 = math.exp(np.log(mm).mean())
                 ax.plot(mm, y0 * (mm / gm0) ** -0.5, color="black", ls="--",
                         lw=1.0, gid="guide", label="∝ m^-1/2 (guide)")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        check_panel(ax, np.asarray(a, float)[res.status != NOT_RUN], name,
+                    log="xy")
         ax.set_xlabel("width m")
         ax.set_ylabel(ylab)
         title = {"dist0": "distance to the infinite-width kernel at t = 0",
@@ -1657,10 +1845,10 @@ def fig_ntk_projection(res):
     pl = res.get("ntk/projection_linear")
     lam = res.get("ntk/eigenvalues_closed")
     pts, more = _points_for_panels(res)
-    runs = [(p, chosen_run(res, p, "ntk/projection")) for p in pts]
-    runs = [(p, r) for p, r in runs if r is not None]
+    runs = _runs_with_data(res, pts, "ntk/projection")
     if not runs:
-        return None
+        return note_figure(PROJECTION_TITLE + os.path.basename(res.path),
+                           _no_run_why(res, "ntk/projection"))
     fig, axes = _subplots(len(runs), w=5.0, h=3.8)
     for ax, (p, (w, s)) in zip(axes, runs):
         rows, _, time = snapshot_rows(res, p, w, s)
@@ -1685,14 +1873,15 @@ def fig_ntk_projection(res):
         ax.set_xscale("symlog", linthresh=float(pos.min()) if len(pos)
                       else 1.0)
         ax.set_xlim(left=0)
-        ax.set_yscale("log")
+        check_panel(ax, np.abs(np.asarray(pr[p, w, s], float)[rows][
+            :, :NTK_COMPONENTS]), "|projection|", log="y")
         ax.set_xlabel("flow time t (log; 0 at the left)")
         ax.set_ylabel("|⟨f − y, v_j⟩|")
         ax.set_title(_run_title(res, p, w, s), fontsize=8.5)
         ax.grid(alpha=0.25, which="both", lw=0.4)
         ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
                   edgecolor="none")
-    _suptitle(fig, f"Residual along the NTK eigenvectors — "
+    _suptitle(fig, f"{PROJECTION_TITLE}"
                  f"{os.path.basename(res.path)}: trained network (solid) and "
                  "linear theory (dashed), largest eigenvalue first"
                  + (f"; {more} more points not shown" if more else ""))
@@ -1732,20 +1921,21 @@ def fig_test_curves(res):
     xt = np.asarray(xt, float).ravel()
     order = np.argsort(xt, kind="stable")
     pts, more = _points_for_panels(res)
-    runs = [(p, chosen_run(res, p, curves[0][0])) for p in pts]
-    runs = [(p, r) for p, r in runs if r is not None]
+    runs = _runs_with_data(res, pts, curves[0][0])
     if not runs:
-        return None
+        return note_figure(TEST_CURVES_TITLE + os.path.basename(res.path),
+                           _no_run_why(res, curves[0][0]))
     fig, axes = _subplots(len(runs), w=5.0, h=3.8)
     for ax, (p, (w, s)) in zip(axes, runs):
         if yt is not None:
             ax.plot(xt[order], np.asarray(yt, float).ravel()[order],
                     color="black", lw=2.6, alpha=0.25, label="target (test)",
                     gid=f"target:{p}")
-        for name, gid, lab, style in curves:
-            ax.plot(xt[order], np.asarray(res.get(name)[p, w, s],
-                                          float)[order],
-                    label=lab, gid=f"{gid}:{p}", **style)
+        ys = [np.asarray(res.get(name)[p, w, s], float)[order]
+              for name, _, _, _ in curves]
+        for y_, (name, gid, lab, style) in zip(ys, curves):
+            ax.plot(xt[order], y_, label=lab, gid=f"{gid}:{p}", **style)
+        check_panel(ax, ys, "test-curve")
         sc = ax.scatter(np.asarray(x, float).ravel(),
                         np.asarray(y, float).ravel(), s=22, color="black",
                         zorder=5, label="training points")
@@ -1764,7 +1954,8 @@ def fig_test_curves(res):
         ax.grid(alpha=0.25, lw=0.4)
         ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
                   edgecolor="none")
-    _suptitle(fig, f"Test set (1-D) — {os.path.basename(res.path)}: the trained "
+    _suptitle(fig, f"{TEST_CURVES_TITLE}{os.path.basename(res.path)}: "
+                 "the trained "
                  "network against the linear theories"
                  + (f"; {more} more points not shown" if more else ""))
     fig.tight_layout()
@@ -1829,8 +2020,8 @@ def fig_test_error(res):
             ys = np.array(ys)
             ax.plot(xs[order], ys[order], color=col, marker="o", ms=5,
                     lw=1.3, gid=f"{key}:{w}", label=f"m = {res.width[w]}")
-        if logy:
-            ax.set_yscale("log")
+        done = np.asarray(arr, float)[res.status != NOT_RUN]
+        check_panel(ax, done, key, log="y" if logy else "")
         ax.set_ylabel({"test_rel_error": "|f − y| / |y| on the test set",
                        "test_accuracy": "test accuracy (sign)"}[key])
         ax.set_xlabel(xlab)
@@ -1937,15 +2128,21 @@ FIGURES = [
 
 def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
     """Draw every figure the file allows into outdir.  Returns (written,
-    skipped): written = [dict(name, title, caption, files={fmt: path})],
-    skipped = [str] (figures that could not be drawn and why)."""
+    skipped, failed): written = [dict(name, title, caption, files={fmt:
+    path}, notes=[str])] (notes: what a figure could not draw and why,
+    figure_notes), skipped = [str] (figures not drawn: their datasets are
+    absent), failed = [dict(name, title, caption, error=str)]: a figure
+    whose drawing raised; it leaves no file and does not stop the others.
+    OSError only for an output directory that cannot be written."""
     plt = pyplot()
     os.makedirs(outdir, exist_ok=True)
-    written, skipped = [], []
+    if not os.access(outdir, os.W_OK | os.X_OK):
+        raise PermissionError(f"{outdir}: not writable")
+    written, skipped, failed = [], [], []
     why = {
         "rd_width": "no /runs/rd_w",
         "loss_curves": "no /history (loss and time)",
-        "condensation": "no /features with orientation and amplitude of a run",
+        "condensation": "no /features with orientation and amplitude",
     }
     todo = list(FIGURES)
     for g, what in FUTURE_GROUPS.items():
@@ -1959,26 +2156,44 @@ def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
     for name, title, build, caption in todo:
         if only and name not in only:
             continue
-        fig = build(res)
-        if fig is None:
-            if name in why:
-                skipped.append(f"{name}: skipped ({why[name]})")
-            # a figure of an earlier run into the same directory would
-            # describe another file: remove it
-            for ext in ("png", "pdf", "svg"):
-                stale = os.path.join(outdir, f"{name}.{ext}")
-                if os.path.isfile(stale):
-                    os.remove(stale)
+        paths = {fmt: os.path.join(outdir, f"{name}.{fmt}")
+                 for fmt in set(formats) | {"png", "pdf", "svg"}}
+        fig, error = None, None
+        try:
+            fig = build(res)
+            if fig is not None:
+                for fmt in formats:
+                    fig.savefig(paths[fmt], dpi=dpi,
+                                metadata=_metadata(res, fmt))
+                notes = figure_notes(fig)
+        except Exception as e:  # noqa: BLE001 -- one figure must not stop all
+            error = f"{type(e).__name__}: {e}"
+        finally:
+            if fig is not None:
+                plt.close(fig)
+        if fig is not None and error is None:
+            written.append(dict(name=name, title=title, caption=caption,
+                                files={fmt: paths[fmt] for fmt in formats},
+                                notes=notes))
             continue
-        files = {}
-        for fmt in formats:
-            path = os.path.join(outdir, f"{name}.{fmt}")
-            fig.savefig(path, dpi=dpi, metadata=_metadata(res, fmt))
-            files[fmt] = path
-        plt.close(fig)
-        written.append(dict(name=name, title=title, caption=caption,
-                            files=files))
-    return written, skipped
+        if error is not None:
+            failed.append(dict(name=name, title=title, caption=caption,
+                               error=error))
+        elif name in why:
+            skipped.append(f"{name}: skipped ({why[name]})")
+        # a figure of an earlier run into the same directory would describe
+        # another file (and a failed save leaves half a file): remove it
+        for path in paths.values():
+            if os.path.isfile(path):
+                os.remove(path)
+    return written, skipped, failed
+
+
+def supported_formats():
+    """The file formats the figures can be saved in (pdplot --format)."""
+    pyplot()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    return list(FigureCanvasAgg.get_supported_filetypes())
 
 
 def absent_future_notes(res):
@@ -2020,6 +2235,8 @@ figure { margin: 1em 0; } figure img { max-width: 100%;
 figcaption { font-size: 0.9em; color: #444; max-width: 1000px; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .notes li { color: #8a4b00; }
+.fignote { color: #8a1c00; font-size: 0.9em; margin: 0.2em 0; }
+.failed { color: #b00020; font-weight: bold; }
 """
 
 
@@ -2028,7 +2245,10 @@ def _swatch(code):
             f'</span>{html.escape(regime_name(code))}')
 
 
-def report_html(res, written, skipped, embed=False, outdir="."):
+def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
+    """The page (a str).  written, skipped, failed: make_figures' lists; a
+    failed figure is listed in the Notes and in place of its image with
+    the reason, a figure's own notes (what it could not draw) under it."""
     s = summary(res, with_config=True)
     c = s["counts"]
     e = html.escape
@@ -2044,7 +2264,12 @@ def report_html(res, written, skipped, embed=False, outdir="."):
            + ".</p>"]
     out.append("<p>Regime colors: " + " &nbsp; ".join(
         _swatch(r) for r in REGIME_ORDER) + "</p>")
-    notes = list(res.notes) + list(skipped) + absent_future_notes(res)
+    notes = (list(res.notes) + list(skipped)
+             + [f"{f['name']}: FAILED, not drawn ({f['error']})"
+                for f in failed]
+             + [f"{f['name']}: {n}" for f in written
+                for n in f.get("notes", ())]
+             + absent_future_notes(res))
     if notes:
         out.append('<h2 id="notes">Notes</h2><ul class="notes">')
         out += [f"<li>{e(n)}</li>" for n in notes]
@@ -2064,9 +2289,17 @@ def report_html(res, written, skipped, embed=False, outdir="."):
         pdf = fig["files"].get("pdf")
         link = (f' (<a href="{e(os.path.relpath(pdf, outdir))}">PDF</a>)'
                 if pdf and not embed else "")
+        fnotes = "".join(f'<p class="fignote">{e(n)}</p>'
+                         for n in fig.get("notes", ()))
         out.append(f'<figure id="{e(fig["name"])}"><h3>{e(fig["title"])}'
                    f'{link}</h3><img src="{e(src)}" alt="{e(fig["title"])}">'
-                   f'<figcaption>{e(fig["caption"])}</figcaption></figure>')
+                   f'{fnotes}<figcaption>{e(fig["caption"])}</figcaption>'
+                   '</figure>')
+    for fig in failed:
+        out.append(f'<figure id="{e(fig["name"])}"><h3>{e(fig["title"])}'
+                   '</h3><p class="failed">This figure could not be drawn: '
+                   f'{e(fig["error"])}</p><figcaption>{e(fig["caption"])}'
+                   '</figcaption></figure>')
     out.append('<h2 id="summary">Summary</h2><table><tr>'
                + "".join(f"<th>{e(h)}</th>" for h in TABLE_HEADER)
                + "<th>boundary distance</th></tr>")
@@ -2125,15 +2358,31 @@ def report_html(res, written, skipped, embed=False, outdir="."):
 
 
 def write_report(res, outdir, embed=False, dpi=130):
-    """Figures (PNG and PDF) and outdir/index.html.  Returns (index path,
-    written, skipped)."""
+    """Figures (PNG and PDF) and outdir/index.html, always complete: a
+    figure that fails is listed in the page instead (make_figures), and the
+    page is written to index.html.tmp and renamed, so no partial page is
+    ever left under the final name.  Returns (index path, written, skipped,
+    failed)."""
     os.makedirs(outdir, exist_ok=True)
-    written, skipped = make_figures(res, outdir, dpi=dpi)
-    page = report_html(res, written, skipped, embed=embed, outdir=outdir)
+    written, skipped, failed = make_figures(res, outdir, dpi=dpi)
+    page = report_html(res, written, skipped, embed=embed, outdir=outdir,
+                       failed=failed)
     index = os.path.join(outdir, "index.html")
-    with open(index, "w", encoding="utf-8") as fh:
-        fh.write(page)
-    return index, written, skipped
+    write_atomic(index, page)
+    return index, written, skipped, failed
+
+
+def write_atomic(path, text):
+    """Write text to path.tmp, then rename it to path (atomic on POSIX)."""
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 # ---------------------------------------------------------------------------

@@ -160,8 +160,9 @@ def test_future_groups_detected_and_previewed(result_copy, tmp_path):
     assert any(n.startswith("/spectral found (3 datasets)") for n in r.notes)
     assert any(n.startswith("/ntk found (1 dataset)") for n in r.notes)
     out = str(tmp_path / "figs")
-    written, skipped = pdlib.make_figures(r, out, formats=("png",), only={
-        "spectral_preview", "ntk_preview"})
+    written, skipped, failed = pdlib.make_figures(
+        r, out, formats=("png",), only={"spectral_preview", "ntk_preview"})
+    assert not failed
     assert [w["name"] for w in written] == ["spectral_preview", "ntk_preview"]
     assert os.path.exists(os.path.join(out, "spectral_preview.png"))
     fig = pdlib.fig_future_preview(r, "spectral")

@@ -265,8 +265,10 @@ BASE = {"phase_diagram", "rd_width", "loss_curves", "condensation"}
 
 def test_figure_list_fp1d(loaded, tmp_path):
     """The figures the 1-D dft file allows (in-process, PNG only)."""
-    written, skipped = pdlib.make_figures(loaded["fp1d"], str(tmp_path),
-                                          formats=("png",), dpi=40)
+    written, skipped, failed = pdlib.make_figures(
+        loaded["fp1d"], str(tmp_path), formats=("png",), dpi=40)
+    assert not failed
+    assert [n for w in written for n in w["notes"]] == []   # intact file
     assert {w["name"] for w in written} - BASE == set(EXPECTED["fp1d"])
 
 
@@ -288,6 +290,7 @@ def test_report_has_the_new_figures(fpscans, job, tmp_path):
     page = (rep / "index.html").read_text()
     srcs = re.findall(r'<img src="([^"]+)"', page)
     assert sorted(srcs) == sorted(f"{n}.png" for n in pngs)
+    assert 'class="fignote"' not in page and "FAILED" not in page
     assert "Per-run observables" in page
     assert "://" not in page and "<script" not in page
     assert "generic preview" not in page

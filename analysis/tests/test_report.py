@@ -35,6 +35,9 @@ def test_report_references_every_png(tiny, tmp_path):
     for s in ("mean_field", "ntk", "linear", "critical", "condensed",
               "Provenance", "Summary", "converged"):
         assert s in page
+    # an intact file: no 'nothing to draw' / 'not shown' notes, no failure
+    assert "nothing to draw" not in page and "not shown" not in page
+    assert 'class="fignote"' not in page and "FAILED" not in page
 
 
 def test_embedded_partial_report(partial, tmp_path):
