@@ -13,6 +13,7 @@
 
 #include "phasediag/dataset.h"
 #include "phasediag/error.h"
+#include "phasediag/files.h"
 #include "phasediag/mem.h"
 
 /* A configuration is a small text file: anything larger is a mistake. */
@@ -293,15 +294,25 @@ static void pd_set_string(char *dst, size_t size, const char *src) {
   memcpy(dst, src, strlen(src));
 }
 
+/* A path, taken as written; one pair of quotes around it (as in shell or
+ * TOML habits: file = "out.h5") is not part of the name. */
 static int pd_path(pd_parse *st, int key, const char *value, char *dst) {
-  if (value[0] == '\0') return pd_expected(st, key, "a path", value);
-  if (strlen(value) >= PD_CONFIG_MAX_PATH) {
+  size_t n = strlen(value);
+  const int quoted = n >= 2 && (value[0] == '"' || value[0] == '\'') &&
+                     value[n - 1] == value[0];
+  if (quoted) value++, n -= 2;
+  if (n == 0) return pd_expected(st, key, "a path", value - quoted);
+  if (!quoted && (strchr("\"'", value[0]) || strchr("\"'", value[n - 1])))
+    return pd_expected(st, key, "a path (quotes only as a matching pair)",
+                       value);
+  if (n >= PD_CONFIG_MAX_PATH) {
     char what[64];
     snprintf(what, sizeof what, "a path of at most %d characters",
              PD_CONFIG_MAX_PATH - 1);
     return pd_expected(st, key, what, value);
   }
-  pd_set_string(dst, PD_CONFIG_MAX_PATH, value);
+  memset(dst, 0, PD_CONFIG_MAX_PATH);
+  memcpy(dst, value, n);
   return 1;
 }
 
@@ -1016,6 +1027,7 @@ int pd_config_parse(const char *path, const char *text, pd_config *cfg) {
 /* Rank 0: the whole file as a NUL-terminated string. */
 static int pd_config_read(const char *path, char **text, long long *len) {
   *text = NULL;
+  PD_CALL(pd_file_require_regular(path, "job file"));
   FILE *f = fopen(path, "rb");
   PD_CHECK(f != NULL, PD_ERR_CONFIG, "cannot read %s: %s", path,
            strerror(errno));
@@ -1030,7 +1042,13 @@ static int pd_config_read(const char *path, char **text, long long *len) {
   int failed = ferror(f), saved = errno;
   fclose(f);
   if (failed || n > PD_CONFIG_MAX_TEXT || memchr(buf, '\0', n)) {
+    const int hdf5 = n >= 8 && memcmp(buf, "\211HDF\r\n\032\n", 8) == 0;
     pd_free(&buf);
+    PD_CHECK(!hdf5, PD_ERR_CONFIG,
+             "%s is an HDF5 file (a checkpoint or a result file?), not a job "
+             "file: give the job's .ini file (phasediag merge takes slice "
+             "files beside it)",
+             path);
     PD_CHECK(!failed, PD_ERR_CONFIG, "cannot read %s: %s", path,
              strerror(saved));
     PD_CHECK(n <= PD_CONFIG_MAX_TEXT, PD_ERR_CONFIG,

@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "phasediag/error.h"
+#include "phasediag/files.h"
 #include "phasediag/mem.h"
 #include "phasediag/rng.h"
 
@@ -314,11 +315,18 @@ static size_t pd_first_nonfinite(const double *v, size_t count) {
 }
 
 static int pd_h5_read(const char *path, pd_h5_ids *h, pd_data **data) {
+  PD_CALL(pd_file_require_regular(path, "data file"));
   FILE *probe = fopen(path, "rb");
   PD_CHECK(probe != NULL, PD_ERR_IO, "%s: cannot open: %s", path,
            strerror(errno));
   fclose(probe);
   h->file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+  /* HDF5 locks a file its writer holds open (an exclusive flock) */
+  PD_CHECK(h->file >= 0 || !pd_file_locked_by_writer(path), PD_ERR_IO,
+           "%s: locked by another process that has it open for writing "
+           "(HDF5 file locking); wait until that program closes it, or, if "
+           "it only reads or is gone, run with HDF5_USE_FILE_LOCKING=FALSE",
+           path);
   PD_CHECK(h->file >= 0, PD_ERR_IO,
            "%s: cannot be opened as HDF5 (not an HDF5 file, or damaged)", path);
 
@@ -435,6 +443,7 @@ static int pd_gz_read(gzFile f, const char *path, void *buf, size_t len,
 }
 
 static int pd_gz_open(const char *path, gzFile *f) {
+  PD_CALL(pd_file_require_regular(path, "data file"));
   errno = 0;
   *f = gzopen(path, "rb");
   PD_CHECK(*f != NULL, PD_ERR_IO, "%s: cannot open: %s", path,

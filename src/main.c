@@ -6,8 +6,14 @@
  * on groups of ranks -> classification on rank 0 -> one HDF5 file.
  *
  * Exit status: 0 success; 1 failure while running; 2 bad input (nothing is
- * written); 3 stopped by SIGTERM or SIGUSR1 with a checkpoint written:
- * "requeue me" -- the same command resumes the scan.
+ * written); 3 stopped by SIGTERM, SIGUSR1, SIGINT or SIGHUP with a
+ * checkpoint written: "requeue me" -- the same command resumes the scan.
+ * --status-file FILE records it for scripts behind a launcher that returns
+ * its own code.
+ *
+ * The files of the run (runfiles.h): every refusal comes before training;
+ * the output and the checkpoint are locked for the run; the result replaces
+ * only what was at the output path at start.
  *
  * Checkpoint and resume: rank 0 saves the completed task records to
  * [run] checkpoint (default OUTPUT.ckpt) every [run] checkpoint_interval
@@ -22,8 +28,11 @@
  * CKPT.task-T beside the checkpoint (task.c) at the stop and every
  * checkpoint_interval seconds of their training, and continue from that
  * step on resume, at any rank count; those files go with the checkpoint. */
+#include <errno.h>
+#include <hdf5.h>
 #include <math.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -34,10 +43,13 @@
 #include "phasediag/config.h"
 #include "phasediag/dataset.h"
 #include "phasediag/error.h"
+#include "phasediag/files.h"
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
+#include "phasediag/memest.h"
 #include "phasediag/output.h"
 #include "phasediag/plan.h"
+#include "phasediag/runfiles.h"
 #include "phasediag/sched.h"
 #include "phasediag/task.h"
 #include "phasediag/timer.h"
@@ -82,10 +94,16 @@ static void usage(FILE *out) {
       "  --slice I/N      run only the tasks t with t mod N = I (a job-array "
       "slice)\n"
       "                   and save their records to OUTPUT.slice-I-of-N.ckpt\n"
+      "  --status-file F  write the exit status and its meaning to F at the "
+      "end (for\n"
+      "                   scripts: mpirun stopped by a signal returns 1 "
+      "whatever\n"
+      "                   the ranks did)\n"
       "  --version, --help\n"
       "\n"
       "  phasediag merge [--slices N | SLICE.ckpt ...] [--output FILE] "
       "[--overwrite] JOB.ini\n"
+      "                   (the job file and the slice files in any order)\n"
       "                   combine the slices (OUTPUT.slice-I-of-N.ckpt, I < N, "
       "or the\n"
       "                   files named), classify and write the result file\n"
@@ -99,15 +117,27 @@ static void usage(FILE *out) {
       "refused\n"
       "output file or checkpoint; nothing is written); 1 failure while "
       "running;\n"
-      "3 stopped by SIGTERM or SIGUSR1 (on any rank): a checkpoint was "
-      "written,\n"
-      "run the same command again to resume (\"requeue me\").\n");
+      "3 stopped by SIGTERM, SIGUSR1, SIGINT or SIGHUP (on any rank): a "
+      "checkpoint\n"
+      "was written, run the same command again to resume (\"requeue me\").  "
+      "mpirun\n"
+      "itself stopped by SIGTERM, SIGINT or SIGHUP passes the signal on but "
+      "returns 1;\n"
+      "--status-file records the 3.\n"
+      "Files: the output and the checkpoint are locked (PATH.lock) for the "
+      "run; the\n"
+      "output never replaces an input of the job, a directory or a device, "
+      "and a file\n"
+      "that appears at the output path during the run is kept (the result "
+      "stays in\n"
+      "OUTPUT.tmp).\n");
 }
 
 #define PD_MAX_MERGE_FILES 4096
 
 typedef struct {
   const char *job, *output;
+  const char *status_file; /* --status-file: the exit status, for scripts */
   int check, quiet, overwrite, group_size, resume;
   int merge;                    /* phasediag merge ... */
   int64_t slice_index, slice_n; /* --slice I/N (n 0: no slicing) */
@@ -129,11 +159,59 @@ static int pd_install_signals(void) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = pd_on_signal;
   sa.sa_flags = SA_RESTART;
+  /* SIGINT and SIGHUP too: Ctrl-C or a closed terminal (mpirun passes
+   * them on as SIGTERM; a rank started alone gets them itself) */
   PD_CHECK(sigemptyset(&sa.sa_mask) == 0 &&
                sigaction(SIGTERM, &sa, NULL) == 0 &&
-               sigaction(SIGUSR1, &sa, NULL) == 0,
+               sigaction(SIGUSR1, &sa, NULL) == 0 &&
+               sigaction(SIGINT, &sa, NULL) == 0 &&
+               sigaction(SIGHUP, &sa, NULL) == 0,
            PD_ERR_ARG, "cannot install the signal handlers");
   return PD_OK;
+}
+
+/* An HDF5 file by its signature (a slice file, not a job file); what is
+ * not a regular file is not read. */
+static int is_hdf5(const char *path) {
+  pd_file_id id;
+  if (pd_file_id_of(path, &id) != PD_OK || !id.exists || !S_ISREG(id.mode)) {
+    pd_error_clear();
+    return 0;
+  }
+  unsigned char sig[8] = {0};
+  FILE *f = fopen(path, "rb");
+  int ok =
+      f && fread(sig, 1, 8, f) == 8 && memcmp(sig, "\211HDF\r\n\032\n", 8) == 0;
+  if (f) fclose(f);
+  return ok;
+}
+
+/* phasediag merge takes the job file and the slice files in any order: the
+ * job file is the one argument that is not an HDF5 file.  0, or 2 with a
+ * message. */
+static int merge_pick_job(pd_args *a, int rank) {
+  int job = -1, others = 0;
+  if (a->nfiles == 0) return 0; /* "no job file given" follows */
+  for (int i = 0; i < a->nfiles; i++)
+    if (!is_hdf5(a->files[i])) {
+      if (job >= 0) others++;
+      if (job < 0) job = i;
+    }
+  if (job < 0 || others > 0) {
+    if (rank == 0)
+      fprintf(stderr,
+              job < 0 ? "phasediag merge: no job file among the arguments "
+                        "(all are HDF5 files; give the job's .ini file)\n"
+                      : "phasediag merge: expected one job file and slice "
+                        "checkpoints (HDF5 files), but %d arguments are not "
+                        "HDF5 files (a slice file missing?)\n",
+              others + 1);
+    return 2;
+  }
+  a->job = a->files[job];
+  for (int i = job; i + 1 < a->nfiles; i++) a->files[i] = a->files[i + 1];
+  a->nfiles--;
+  return 0;
 }
 
 /* 0 ok, 1 done (help/version), 2 usage error */
@@ -188,7 +266,8 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
                   v);
         return 2;
       }
-    } else if (!strcmp(s, "--output") || !strcmp(s, "--group-size")) {
+    } else if (!strcmp(s, "--output") || !strcmp(s, "--group-size") ||
+               !strcmp(s, "--status-file")) {
       if (i + 1 >= argc) {
         if (rank == 0) fprintf(stderr, "phasediag: %s needs a value\n", s);
         return 2;
@@ -196,6 +275,8 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       const char *v = argv[++i];
       if (!strcmp(s, "--output")) {
         a->output = v;
+      } else if (!strcmp(s, "--status-file")) {
+        a->status_file = v;
       } else {
         char *end;
         long g = strtol(v, &end, 10);
@@ -213,7 +294,7 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       if (rank == 0)
         fprintf(stderr, "phasediag: unknown option '%s' (see --help)\n", s);
       return 2;
-    } else if (a->job && a->merge) {
+    } else if (a->merge) { /* the job file is picked out below */
       if (a->nfiles == PD_MAX_MERGE_FILES) {
         if (rank == 0)
           fprintf(stderr, "phasediag merge: more than %d slice files\n",
@@ -230,6 +311,7 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
       a->job = s;
     }
   }
+  if (a->merge && merge_pick_job(a, rank) != 0) return 2;
   if (!a->job) {
     if (rank == 0)
       fprintf(stderr,
@@ -284,15 +366,21 @@ static void on_done(int64_t t, const double *rec, void *ctx) {
   fmt_time(el, e1, sizeof e1);
   fmt_time(eta, e2, sizeof e2);
   const pd_point *pt = &pr->plan->points[p];
+  char what[160];
+  if (isnan(rec[PD_R_STEPS])) /* stopped before its first step */
+    snprintf(what, sizeof what,
+             "not trained: the initial scales are out of range (overflow)");
+  else
+    snprintf(what, sizeof what, "%.0f steps, loss %.2e, rd_w %.4g, %.2fs",
+             rec[PD_R_STEPS], rec[PD_R_LOSS], rec[PD_R_RDW], rec[PD_R_SECONDS]);
   fprintf(stderr,
-          "[%*lld/%lld] (%.4g, %.4g)%s%s m=%lld seed %llu: %s, %.0f steps, "
-          "loss %.2e, rd_w %.4g, %.2fs | elapsed %s, ETA %s\n",
+          "[%*lld/%lld] (%.4g, %.4g)%s%s m=%lld seed %llu: %s, %s | elapsed "
+          "%s, ETA %s\n",
           (int)log10((double)pr->plan->ntasks) + 1, (long long)pr->done,
           (long long)pr->plan->ntasks, pt->gamma, pt->gamma_prime,
           pt->label[0] ? " " : "", pt->label, (long long)pr->plan->widths[w],
           (unsigned long long)pr->plan->seeds[s],
-          pd_status_name((int)rec[PD_R_STATUS]), rec[PD_R_STEPS],
-          rec[PD_R_LOSS], rec[PD_R_RDW], rec[PD_R_SECONDS], e1, e2);
+          pd_status_name((int)rec[PD_R_STATUS]), what, e1, e2);
   const pd_layout *L = &pr->job->layout;
   if (L->methods)
     fprintf(stderr,
@@ -314,8 +402,8 @@ static void on_done(int64_t t, const double *rec, void *ctx) {
   fflush(stderr);
 }
 
-static void print_plan(const pd_plan *plan, const pd_config *cfg, int size,
-                       int g) {
+static void print_plan(const pd_plan *plan, const pd_config *cfg,
+                       const pd_layout *L, int size, int g) {
   printf("job %s: %d points x %d widths x %d seeds = %lld tasks\n", cfg->path,
          plan->P, plan->W, plan->S, (long long)plan->ntasks);
   printf("data: n = %lld samples, d = %d\n", (long long)plan->n, plan->d);
@@ -335,6 +423,13 @@ static void print_plan(const pd_plan *plan, const pd_config *cfg, int size,
       "memory: %.3g MiB of parameters per rank at most (%.0f bytes per "
       "neuron)\n",
       pd_plan_max_bytes(plan, g) / 1048576.0, pd_net_bytes_per_neuron(plan->d));
+  /* everything else a rank holds: data, per-sample buffers, observers,
+   * kernels, records (memest.h) */
+  pd_memest est;
+  if (pd_memest_compute(plan, cfg, L, g, &est) == PD_OK)
+    pd_memest_print(stdout, &est, plan, cfg);
+  else
+    printf("memory per rank (estimate): unavailable: %s\n", pd_error_message());
   printf(
       "work: %.3g neuron-sample updates per step over all tasks; at most "
       "%lld steps per task\n",
@@ -342,10 +437,13 @@ static void print_plan(const pd_plan *plan, const pd_config *cfg, int size,
   printf("output: %s\n", cfg->output);
 }
 
-/* Refuse, before any allocation, a scan whose widest shard would not fit:
- * the ranks sharing this node times the largest per-rank parameter memory
- * (plus 10% for everything else) against the node's available memory. */
-static int check_memory(MPI_Comm world, const pd_plan *plan, int g) {
+/* Refuse, before the training allocates its buffers, a scan that would not
+ * fit: the ranks sharing this node times the per-rank estimate of memest.h
+ * (parameters, data, per-sample buffers, observers, kernels, records; plus
+ * 10%) against the node's available memory.  The message names the largest
+ * part and how to shrink it. */
+static int check_memory(MPI_Comm world, const pd_plan *plan,
+                        const pd_config *cfg, const pd_layout *L, int g) {
   MPI_Comm node;
   PD_CALL_MPI(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL,
                                   &node));
@@ -353,18 +451,56 @@ static int check_memory(MPI_Comm world, const pd_plan *plan, int g) {
   MPI_Comm_size(node, &local);
   MPI_Comm_rank(node, &lrank);
   MPI_Comm_free(&node);
-  double need = pd_plan_max_bytes(plan, g) * 1.1 * local;
+  pd_memest est;
+  err = pd_memest_compute(plan, cfg, L, g, &est);
+  const double need = est.total * 1.1 * local;
   long pages = sysconf(_SC_AVPHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   double avail = pages > 0 && page > 0 ? (double)pages * (double)page : 0;
-  if (lrank == 0 && avail > 0 && need > avail)
+  if (!err && lrank == 0 && avail > 0 && need > avail) {
+    const int big = pd_memest_largest(&est);
+    char what[160], tot[32], all[32], part[32], parts[512] = "";
+    pd_memest_describe(&est, plan, cfg, what, sizeof what);
+    pd_memest_format(est.total, tot, sizeof tot);
+    pd_memest_format(need, all, sizeof all);
+    for (int i = 0, used = 0; i < PD_MEM_NPARTS; i++) {
+      if (pd_memest_part(&est, i) < 0.01 * est.total) continue;
+      pd_memest_format(pd_memest_part(&est, i), part, sizeof part);
+      used += snprintf(parts + used, sizeof parts - (size_t)used, "%s%s %s",
+                       used ? " + " : "", pd_memest_name(i), part);
+      if (used >= (int)sizeof parts) break;
+    }
     err = pd_error_raise(
         PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
-        "the widest network does not fit: %d ranks on this node x %.3g GiB "
-        "of parameters each (+10%%) = %.3g GiB, but %.3g GiB are available; "
-        "use more nodes, a larger --group-size, or smaller widths",
-        local, pd_plan_max_bytes(plan, g) / 1073741824.0, need / 1073741824.0,
-        avail / 1073741824.0);
+        "%s does not fit: %d ranks on this node x %s each (%s; +10%%) = %s, "
+        "but %.3g GiB are available; the largest part is %s: %s",
+        big == PD_MEM_PARAMETERS ? "the widest network" : "the scan", local,
+        tot, parts, all, avail / 1073741824.0, what, pd_memest_advice(big));
+  }
   return pd_error_collective(world, err, __FILE__, __LINE__);
+}
+
+/* Say what the group size does with the ranks: a request above the rank
+ * count is cut to it, and ranks beyond a whole number of groups idle. */
+static void check_group_size(MPI_Comm world, const pd_plan *plan, int requested,
+                             int g) {
+  int size;
+  MPI_Comm_size(world, &size);
+  if (requested > size)
+    pd_log(world, PD_LOG_WARN,
+           "group size %d is larger than the %d rank%s: using one group of %d",
+           requested, size, size > 1 ? "s" : "", g);
+  if (size % g)
+    pd_log(world, PD_LOG_WARN,
+           "%d ranks in groups of %d leave %d rank%s idle; choose a group "
+           "size that divides the rank count",
+           size, g, size % g, size % g > 1 ? "s" : "");
+  if (size / g > plan->ntasks)
+    pd_log(world, requested > 0 ? PD_LOG_WARN : PD_LOG_INFO,
+           "%d groups for %lld task%s: %lld group%s will idle; a larger "
+           "--group-size gives each task more ranks",
+           size / g, (long long)plan->ntasks, plan->ntasks > 1 ? "s" : "",
+           (long long)(size / g - plan->ntasks),
+           size / g - plan->ntasks > 1 ? "s" : "");
 }
 
 /* A launcher mismatch (mpirun's binary started by srun without PMIx, say)
@@ -406,6 +542,20 @@ static int save_checkpoint(void *ctx, const double *results) {
   return PD_OK;
 }
 
+/* Rank 0 saves every completed record to the checkpoint, in the space
+ * held for it; collective. */
+static int save_all(MPI_Comm world, const pd_checkpoint_info *ck,
+                    const double *results, pd_runfiles *rf, int64_t *saved) {
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(world, &rank));
+  int err = PD_OK;
+  if (rank == 0) {
+    pd_runfiles_unreserve(rf);
+    err = pd_checkpoint_write(ck, results, saved);
+  }
+  return pd_error_collective(world, err, __FILE__, __LINE__);
+}
+
 /* The slice file of slice i of n: OUTPUT.slice-I-of-N.ckpt. */
 static void pd_slice_path(const char *output, int64_t i, int64_t n, char *path,
                           size_t size) {
@@ -415,9 +565,9 @@ static void pd_slice_path(const char *output, int64_t i, int64_t n, char *path,
 
 /* Classify the complete records (rank 0), print the table and write the
  * result file.  Collective. */
-static int finish(MPI_Comm world, const pd_args *args, const pd_job *job,
-                  const pd_plan *plan, const char *text, const double *results,
-                  int g, double seconds) {
+static int finish(MPI_Comm world, const pd_job *job, const pd_plan *plan,
+                  const char *text, const double *results,
+                  const pd_runfiles *rf, int g, double seconds) {
   int rank, size;
   MPI_Comm_rank(world, &rank);
   MPI_Comm_size(world, &size);
@@ -438,20 +588,21 @@ static int finish(MPI_Comm world, const pd_args *args, const pd_job *job,
                           .wall_seconds = seconds};
     /* attributes are written collectively: every rank must pass rank 0's */
     MPI_Bcast(&prov.wall_seconds, 1, MPI_DOUBLE, 0, world);
-    err = pd_output_write(world, cfg->output, plan, job, results, phase, &prov);
+    err = pd_output_write(world, cfg->output, &rf->output_at_start, plan, job,
+                          results, phase, &prov);
   }
   pd_phase_destroy(&phase);
   PD_CALL(err);
   pd_log(world, PD_LOG_INFO, "wrote %s (%.1f s)", cfg->output,
          seconds + MPI_Wtime() - t0);
-  (void)args;
   return PD_OK;
 }
 
 /* phasediag merge: the slices' records into one result file.  Returns the
  * exit status. */
 static int merge(MPI_Comm world, const pd_args *args, const pd_job *job,
-                 const pd_plan *plan, const char *text, int g) {
+                 const pd_plan *plan, const char *text, const pd_runfiles *rf,
+                 int g) {
   int rank;
   MPI_Comm_rank(world, &rank);
   const int64_t len = job->layout.len, nt = plan->ntasks;
@@ -501,20 +652,20 @@ static int merge(MPI_Comm world, const pd_args *args, const pd_job *job,
           (unsigned long long)plan->seeds[sd]);
     }
   }
+  /* a missing, foreign or unreadable slice is bad input (2); a failed
+   * write is not (1) */
+  int status = 2;
   err = pd_error_collective(world, err, __FILE__, __LINE__);
   if (!err) {
     pd_log(world, PD_LOG_INFO, "merge: %lld tasks from %d slice file%s",
            (long long)nt, nfiles, nfiles > 1 ? "s" : "");
-    err = finish(world, args, job, plan, text, results, g, 0);
-    pd_free(&results);
-    if (err) goto fail;
-    return 0;
+    status = 1;
+    err = finish(world, job, plan, text, results, rf, g, 0);
   }
   pd_free(&results);
-  /* a missing or foreign slice is bad input; a failed write is not */
-fail:
+  if (!err) return 0;
   if (rank == 0) fprintf(stderr, "phasediag: error: %s\n", pd_error_message());
-  return err == PD_ERR_CONFIG || err == PD_ERR_PEER ? 2 : 1;
+  return status;
 }
 
 /* Everything after argument parsing; returns the exit status. */
@@ -529,6 +680,7 @@ static int run(MPI_Comm world, const pd_args *args) {
   pd_job job = {0};
   double *results = NULL;
   pd_phase *phase = NULL;
+  pd_runfiles rf = {0};
   int status = 2, err;
 
   err = check_launcher(world);
@@ -549,23 +701,7 @@ static int run(MPI_Comm world, const pd_args *args) {
   err = pd_plan_create(cfg, data->n, data->d, &plan);
   if (err) goto fail;
   const int g = pd_sched_group_size(plan, size, cfg->group_size);
-  if (args->check) {
-    if (rank == 0) print_plan(plan, cfg, size, g);
-    status = 0;
-    goto done;
-  }
-  if (!args->merge) err = check_memory(world, plan, g);
-  if (err) goto fail;
-  /* a slice writes no result file: the merge does */
-  if (!args->slice_n) err = pd_output_check(world, cfg->output, cfg->overwrite);
-  if (err) goto fail;
-  const int64_t len = job.layout.len;
-  /* the result file holds the records (and a little more); the checkpoint
-   * the records, twice while a new one replaces the old */
-  const double rec_bytes = (double)plan->ntasks * (double)len * 8.0;
-  err = pd_checkpoint_check_space(world, cfg->output, rec_bytes * 1.2 + 1e6,
-                                  "output file");
-  if (err) goto fail;
+  check_group_size(world, plan, cfg->group_size, g);
   char ckpath[PD_CONFIG_MAX_PATH + 64];
   if (args->slice_n)
     pd_slice_path(cfg->output, args->slice_index, args->slice_n, ckpath,
@@ -574,8 +710,52 @@ static int run(MPI_Comm world, const pd_args *args) {
     snprintf(ckpath, sizeof ckpath, "%s", cfg->checkpoint);
   else
     pd_checkpoint_default_path(cfg->output, ckpath, sizeof ckpath);
+  /* the files the run reads, which it must never write */
+  const char *inputs[3], *what[3];
+  int ninputs = 0;
+  if (cfg->source == PD_DATA_HDF5)
+    inputs[ninputs] = cfg->data_file, what[ninputs++] = "data file";
+  if (cfg->source == PD_DATA_IDX) {
+    inputs[ninputs] = cfg->images, what[ninputs++] = "image file";
+    inputs[ninputs] = cfg->labels, what[ninputs++] = "label file";
+  }
+  pd_runfiles_spec spec = {.job = args->job,
+                           /* a slice writes no result file (the merge does), a
+                            * merge no checkpoint */
+                           .output = args->slice_n ? NULL : cfg->output,
+                           .checkpoint = args->merge ? NULL : ckpath,
+                           .overwrite = cfg->overwrite,
+                           .ntasks = plan->ntasks,
+                           .hash = pd_checkpoint_hash(text),
+                           .ninputs = ninputs,
+                           .inputs = inputs,
+                           .input_what = what};
+  if (args->check) {
+    if (rank == 0) print_plan(plan, cfg, &job.layout, size, g);
+    err = pd_runfiles_check(world, &spec);
+    if (err) goto fail;
+    status = 0;
+    goto done;
+  }
+  if (!args->merge) err = check_memory(world, plan, cfg, &job.layout, g);
+  if (err) goto fail;
   if (args->merge) {
-    status = merge(world, args, &job, plan, text, g);
+    /* slice files named on the command line are inputs too */
+    spec.inputs = args->files;
+    spec.input_what = NULL;
+    spec.ninputs = args->nfiles;
+  }
+  err = pd_runfiles_open(world, &spec, &rf);
+  if (err) goto fail;
+  const int64_t len = job.layout.len;
+  /* the result file holds the records (and a little more); the checkpoint
+   * the records, twice while a new one replaces the old */
+  const double rec_bytes = (double)plan->ntasks * (double)len * 8.0;
+  err = pd_checkpoint_check_space(world, cfg->output, rec_bytes * 1.2 + 1e6,
+                                  "output file");
+  if (err) goto fail;
+  if (args->merge) {
+    status = merge(world, args, &job, plan, text, &rf, g);
     goto done;
   }
   pd_checkpoint_info ck = {.path = ckpath,
@@ -590,7 +770,17 @@ static int run(MPI_Comm world, const pd_args *args) {
   int64_t restored = 0;
   if (rank == 0) {
     err = pd_checkpoint_probe(&ck, &resume, &restored);
-    if (err == PD_ERR_CONFIG && args->overwrite) {
+    if (err && !args->overwrite) {
+      /* another job's, or damaged: never discarded without being asked */
+      char why[1024];
+      snprintf(why, sizeof why, "%.*s", (int)strcspn(pd_error_message(), "\n"),
+               pd_error_message());
+      err = pd_error_raise(
+          PD_ERR_CONFIG, __FILE__, __LINE__, __func__, "%s%s", why,
+          strstr(why, "--overwrite") ? ""
+                                     : "; remove it, or pass --overwrite to "
+                                       "discard it and start over");
+    } else if (err) {
       pd_log(world, PD_LOG_WARN, "discarding %s (--overwrite): %s", ckpath,
              pd_error_message());
       pd_error_clear();
@@ -613,6 +803,9 @@ static int run(MPI_Comm world, const pd_args *args) {
        (double)len * 8.0 + 1e5);
   err = pd_checkpoint_check_space(
       world, ckpath, rec_bytes * 2.2 + state_bytes + 1e6, "checkpoint");
+  if (err) goto fail;
+  /* room for the final checkpoint whatever fills the disk meanwhile */
+  err = pd_runfiles_reserve(world, ckpath, rec_bytes * 1.1 + 1e6, &rf);
   if (err) goto fail;
 
   status = 1; /* from here on a failure is not the input's fault */
@@ -684,8 +877,7 @@ static int run(MPI_Comm world, const pd_args *args) {
   if (err == PD_ERR_INTERRUPTED) {
     pd_error_clear();
     int64_t saved = 0;
-    err = rank == 0 ? pd_checkpoint_write(&ck, results, &saved) : PD_OK;
-    err = pd_error_collective(world, err, __FILE__, __LINE__);
+    err = save_all(world, &ck, results, &rf, &saved);
     if (err) goto fail;
     pd_log(world, PD_LOG_WARN,
            "stopped by a signal: %lld of %lld tasks done, saved in %s; run "
@@ -695,11 +887,12 @@ static int run(MPI_Comm world, const pd_args *args) {
     goto done;
   }
   if (err) goto fail;
+  int64_t saved = 0;
+  /* every record on disk before the result file is attempted: a failure
+   * there (a full disk) then loses nothing */
+  int saved_all = save_all(world, &ck, results, &rf, &saved) == PD_OK;
   if (args->slice_n) { /* the slice's records are its result */
-    int64_t saved = 0;
-    err = rank == 0 ? pd_checkpoint_write(&ck, results, &saved) : PD_OK;
-    err = pd_error_collective(world, err, __FILE__, __LINE__);
-    if (err) goto fail;
+    if (!saved_all) goto fail;
     pd_log(world, PD_LOG_INFO,
            "slice %lld/%lld: %lld of %lld tasks, saved in %s (combine the "
            "slices with phasediag merge)",
@@ -708,8 +901,22 @@ static int run(MPI_Comm world, const pd_args *args) {
     status = 0;
     goto done;
   }
-  err = finish(world, args, &job, plan, text, results, g, MPI_Wtime() - t0);
-  if (err) goto fail;
+  if (!saved_all) { /* the result file may still succeed */
+    pd_log(world, PD_LOG_WARN, "%s", pd_error_message());
+    pd_error_clear();
+  }
+  err = finish(world, &job, plan, text, results, &rf, g, MPI_Wtime() - t0);
+  if (err) {
+    if (rank == 0 && saved_all)
+      fprintf(stderr,
+              "phasediag: error: %s\nphasediag: the records of all %lld "
+              "tasks are saved in %s: fix the cause above and run the same "
+              "command again; it resumes from the checkpoint, trains "
+              "nothing and writes %s\n",
+              pd_error_message(), (long long)plan->ntasks, ckpath, cfg->output);
+    if (saved_all) goto done;
+    goto fail;
+  }
   /* the result file is complete: the checkpoint has served */
   err = rank == 0 ? pd_checkpoint_remove(&ck) : PD_OK;
   if (!err && rank == 0)
@@ -726,6 +933,7 @@ fail:
   if (rank == 0 || (err != PD_ERR_PEER && err != PD_OK && status == 1))
     fprintf(stderr, "phasediag: error: %s\n", pd_error_message());
 done:
+  pd_runfiles_close(&rf);
   pd_phase_destroy(&phase);
   pd_free(&results);
   pd_plan_destroy(&plan);
@@ -736,7 +944,29 @@ done:
   return status;
 }
 
+/* --status-file: the exit status and its meaning, written atomically, for
+ * scripts behind a launcher that returns its own code (mpirun stopped by a
+ * signal returns 1 whatever its ranks did). */
+static void write_status(const char *path, int rc) {
+  static const char *const meaning[] = {"done", "failed", "bad_input",
+                                        "stopped"};
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  int ok = f && fprintf(f, "%d %s\n", rc, meaning[rc]) > 0;
+  if (f && fclose(f) != 0) ok = 0;
+  if (!ok || rename(tmp, path) != 0) {
+    fprintf(stderr, "phasediag: cannot write the status file %s: %s\n", path,
+            strerror(errno));
+    remove(tmp);
+  }
+}
+
 int main(int argc, char **argv) {
+  /* A file whose close failed (a full disk) stays half-closed inside HDF5
+   * 1.10, and closing it again at exit crashes (H5F__close_cb); every file
+   * is closed explicitly, so HDF5's exit hook has nothing else to do. */
+  H5dont_atexit();
   MPI_Init(&argc, &argv);
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -753,6 +983,7 @@ int main(int argc, char **argv) {
   } else {
     rc = rc == 1 ? 0 : 2;
   }
+  if (rank == 0 && args.status_file) write_status(args.status_file, rc);
   MPI_Finalize();
   return rc;
 }

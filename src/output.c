@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,53 +15,27 @@
 #include "phasediag/timer.h"
 #include "phasediag/version.h"
 
-void pd_path_dir(const char *path, char *dir, size_t size) {
-  snprintf(dir, size, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (!slash)
-    snprintf(dir, size, ".");
-  else if (slash == dir)
-    dir[1] = '\0'; /* a file in / */
-  else
-    *slash = '\0';
-}
-
-int pd_output_check(MPI_Comm comm, const char *path, int overwrite) {
-  int rank, err = PD_OK;
-  PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) {
-    char dir[4096];
-    pd_path_dir(path, dir, sizeof dir);
-    if (access(path, F_OK) == 0 && !overwrite)
-      err = pd_error_raise(PD_ERR_CONFIG, __FILE__, __LINE__, __func__,
-                           "output file %s exists; set [output] overwrite = "
-                           "true or pass --overwrite to replace it",
-                           path);
-    else if (access(dir, W_OK | X_OK) != 0)
-      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
-                           "cannot write the output file %s: directory %s: "
-                           "%s",
-                           path, dir, strerror(errno));
-  }
-  PD_CALL_MPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
-  if (err != PD_OK && rank != 0)
-    return pd_error_raise(err, __FILE__, __LINE__, __func__,
-                          "rank 0 refused the output file %s", path);
-  return err;
-}
-
 /* ---- collective dataset writer ------------------------------------------ */
 
 typedef struct {
+  const char *path; /* the file being written */
   hid_t file, xfer;
   int root; /* this rank writes the data */
   int err;  /* first HDF5 failure on this rank */
 } pd_h5;
 
+/* The first failure on this rank, with the free space beside the file
+ * (the usual cause: a full disk). */
 static void pd_h5_fail(pd_h5 *h, const char *what, const char *name) {
-  if (h->err == PD_OK)
-    h->err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
-                            "HDF5: cannot %s %s", what, name);
+  if (h->err != PD_OK) return;
+  char dir[4200], room[160] = "";
+  struct statvfs sv;
+  pd_path_dir(h->path, dir, sizeof dir);
+  if (statvfs(dir, &sv) == 0)
+    snprintf(room, sizeof room, " (%.3g MiB free in %.100s)",
+             (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0, dir);
+  h->err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                          "HDF5: cannot %s %s%s", what, name, room);
 }
 
 /* Create groups on the way, as every rank must. */
@@ -319,8 +294,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_write_data(h, job);
 }
 
-/* Doubles of the largest per-run field (or K, F), times the tasks. */
-static int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
+int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
   int64_t most = L->K > L->F ? L->K : L->F;
   pd_field f[96];
   int nf = 0;
@@ -330,21 +304,23 @@ static int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
       for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
       if (per > most) most = per;
     }
-  return plan->ntasks * most;
+  int64_t n = plan->ntasks * most;
+  if (n < plan->P * PD_LABEL_LEN) n = plan->P * PD_LABEL_LEN;
+  if (n < plan->S) n = plan->S;
+  return n;
 }
 
-int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
-                    const pd_job *job, const double *results,
-                    const pd_phase *phase, const pd_provenance *prov) {
+int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
+                    const pd_plan *plan, const pd_job *job,
+                    const double *results, const pd_phase *phase,
+                    const pd_provenance *prov) {
   int rank;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   pd_timer_start(PD_T_IO);
   char tmp[PD_CONFIG_MAX_PATH + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   /* scratch for one dataset: the largest is [P, W, S, max(K, F)] */
-  int64_t n = pd_output_scratch(plan, &job->layout);
-  if (n < plan->P * PD_LABEL_LEN) n = plan->P * PD_LABEL_LEN;
-  if (n < plan->S) n = plan->S;
+  const int64_t n = pd_output_scratch(plan, &job->layout);
   double *buf = NULL;
   int64_t *ibuf = NULL;
   int8_t *bbuf = NULL;
@@ -359,7 +335,7 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
   PD_COLLECTIVE(comm, err);
 
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack */
-  pd_h5 h = {.root = rank == 0, .err = PD_OK};
+  pd_h5 h = {.path = tmp, .root = rank == 0, .err = PD_OK};
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
   h.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -388,15 +364,24 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
                       &prov->wall_seconds);
     pd_h5_attr_str(&h, h.file, "created_utc", when);
     H5Pclose(h.xfer);
+    /* A failed write (a full disk) leaves data that the close must still
+     * flush; a close that fails leaves the file half-open inside HDF5 1.10,
+     * which then crashes in MPI_Finalize.  The partial file (removed
+     * anyway) is emptied first, so the close has room to complete. */
+    int failed = h.err != PD_OK, any = 0;
+    PD_CALL_MPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm));
+    if (any && rank == 0 && truncate(tmp, 0) != 0)
+      pd_h5_fail(&h, "empty the partial file", tmp);
+    if (any) PD_CALL_MPI(MPI_Barrier(comm));
     if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
     err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
   }
   if (rank == 0) {
-    if (err == PD_OK && rename(tmp, path) != 0)
-      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
-                           "cannot rename %s to %s: %s", tmp, path,
-                           strerror(errno));
-    if (err != PD_OK) remove(tmp);
+    /* a failed placement keeps the complete result under its .tmp name */
+    if (err == PD_OK)
+      err = pd_file_place(tmp, path, expected);
+    else
+      remove(tmp);
   }
   pd_free(&buf);
   pd_free(&ibuf);

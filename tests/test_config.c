@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "pd_test.h"
@@ -599,7 +600,20 @@ static void test_load(void) {
   /* missing, a directory, too large, binary */
   load_fails("/nonexistent/pd/t.ini", PD_ERR_CONFIG,
              "cannot read /nonexistent/pd/t.ini: No such file or directory");
-  load_fails("/", PD_ERR_CONFIG, "cannot read /: Is a directory");
+  load_fails("/", PD_ERR_CONFIG,
+             "job file / is a directory, not a regular file");
+  /* a FIFO would block the read forever: refused before it is opened */
+  char fifo[64];
+  snprintf(fifo, sizeof fifo, "/tmp/pd_test_config_fifo_%d", (int)getpid());
+  unlink(fifo);
+  PD_TEST_CHECK(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+  load_fails(fifo, PD_ERR_CONFIG, "is a FIFO (named pipe), not a regular file");
+  unlink(fifo);
+  /* a checkpoint or result file where the job file belongs */
+  char h5[64];
+  static const char sig[] = "\211HDF\r\n\032\n\0\0\0\0";
+  temp_file(sig, sizeof sig - 1, h5);
+  load_fails(h5, PD_ERR_CONFIG, "is an HDF5 file (a checkpoint or a result");
   char big[64];
   size_t nbig = ((size_t)1 << 20) + 1;
   char *bytes = NULL;

@@ -2,8 +2,9 @@
  *
  * All ranks of comm open NAME.tmp collectively (MPI-IO driver) and take part
  * in every dataset write; rank 0, which holds the records, contributes the
- * data and the others empty selections.  Then the file is closed and renamed
- * to NAME, so a reader never sees a half-written file.  The layout is in
+ * data and the others empty selections.  Then the file is closed and moved
+ * to NAME, so a reader never sees a half-written file, and only over the
+ * file that was there when the run started (files.h).  The layout is in
  * docs/output.md. */
 #ifndef PHASEDIAG_OUTPUT_H
 #define PHASEDIAG_OUTPUT_H
@@ -13,6 +14,7 @@
 
 #include "phasediag/classify.h"
 #include "phasediag/config.h"
+#include "phasediag/files.h"
 #include "phasediag/plan.h"
 #include "phasediag/task.h"
 
@@ -22,18 +24,16 @@ typedef struct {
   double wall_seconds;
 } pd_provenance;
 
-/* Local: the directory part of a file path into dir ("." for a bare name,
- * "/" for a file in /). */
-void pd_path_dir(const char *path, char *dir, size_t size);
+/* Local: the doubles of the writer's scratch (one dataset at a time: the
+ * largest per-run field, or K, F, times the tasks; at least the labels). */
+int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L);
 
-/* Collective.  Local check before any work: the output may be created
- * (refuses an existing file unless overwrite, and an unwritable directory).
- * Only rank 0 looks; the verdict is shared. */
-int pd_output_check(MPI_Comm comm, const char *path, int overwrite);
-
-/* Collective.  results and phase are read on rank 0 only (others: NULL). */
-int pd_output_write(MPI_Comm comm, const char *path, const pd_plan *plan,
-                    const pd_job *job, const double *results,
-                    const pd_phase *phase, const pd_provenance *prov);
+/* Collective.  results and phase are read on rank 0 only (others: NULL).
+ * expected: what was at path when the run started (pd_file_place): the
+ * result replaces only that, else it stays in PATH.tmp. */
+int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
+                    const pd_plan *plan, const pd_job *job,
+                    const double *results, const pd_phase *phase,
+                    const pd_provenance *prov);
 
 #endif

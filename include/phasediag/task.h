@@ -147,7 +147,8 @@ typedef struct {
    * (pd_checkpoint_task_path); a task whose state file exists and belongs
    * to this job (config_hash, task, record layout, n, d, width) resumes
    * from it instead of step 0, bitwise as if never stopped, on a group of
-   * any size.  A file of another job is ignored with a warning. */
+   * any size.  A file of another job, or a damaged one (its CRC-32C does
+   * not match), is ignored with a warning and the task starts over. */
   const char *state_prefix;
   uint64_t config_hash;
 } pd_job;
