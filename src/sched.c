@@ -284,6 +284,83 @@ static void pd_sched_free(pd_sched *s) {
   pd_free(&s->stops);
 }
 
+/* The master's and the leaders' loop over tasks, then the common end:
+ * everyone leaves together and learns whether tasks are left undone
+ * (*undone).  Every early return leaves the caller to free s. */
+static int pd_sched_loop(pd_sched *s, MPI_Comm comm, const pd_plan *plan,
+                         const pd_job *tjob, int *undone) {
+  const int master = s->master, leader = s->leader, ngroups = s->ngroups;
+  double *results = s->results;
+  if (master && !s->opt->resume)
+    for (int64_t t = 0; t < plan->ntasks; t++)
+      pd_task_record_clear(&tjob->layout, results + t * s->len);
+  s->last_save = MPI_Wtime();
+  s->buf[PD_R_TASK] = -1; /* the first request carries no result */
+  for (;;) {
+    int64_t t = -1;
+    if (master) {
+      pd_sched_check_signal(s);
+      if (ngroups > 1) pd_sched_signals(s);
+      t = pd_sched_next(s);
+    } else if (leader) {
+      pd_sched_check_signal(s);
+      PD_CALL_MPI(MPI_Send(s->buf, (int)s->len, MPI_DOUBLE, 0, PD_TAG_REQUEST,
+                           s->comm));
+      MPI_Request req;
+      PD_CALL_MPI(MPI_Irecv(&t, 1, MPI_INT64_T, 0, PD_TAG_TASK, s->comm, &req));
+      PD_CALL(pd_sched_wait(&req));
+      if (t == PD_SCHED_END_STOPPED && !s->got_stop) {
+        PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, 0, PD_TAG_STOP, s->comm,
+                             MPI_STATUS_IGNORE));
+        s->got_stop = 1;
+      }
+    }
+    MPI_Request req;
+    PD_CALL_MPI(MPI_Ibcast(&t, 1, MPI_INT64_T, 0, s->group, &req));
+    PD_CALL(pd_sched_wait(&req));
+    if (t < 0) break;
+    s->calls = 0;
+    s->last_state = MPI_Wtime();
+    int err = pd_task_run(s->group, plan, tjob, t,
+                          master ? pd_sched_poll : NULL, s, s->buf);
+    if (s->agree_pending) { /* every rank of the group has one, or none */
+      PD_CALL_MPI(MPI_Wait(&s->agree, MPI_STATUS_IGNORE));
+      s->agree_pending = 0;
+    }
+    if (err == PD_ERR_INTERRUPTED) { /* its state is saved (task.c) or it
+                                        runs again from step 0 on resume */
+      pd_error_clear();
+      s->buf[PD_R_TASK] = PD_SCHED_INTERRUPTED;
+      if (master) pd_sched_begin_stop(s, "group 0 was interrupted");
+      continue;
+    }
+    if (err != PD_OK) pd_error_abort(comm, err); /* never leave peers waiting */
+    if (master) pd_sched_record(s, s->buf);
+  }
+  if (master)
+    while (s->pending_stops > 0) pd_sched_serve(s, 1);
+  /* Everyone leaves together, without spinning while the last tasks run,
+   * and learns whether the scan is complete; the master takes in the stop
+   * reports still on their way, so no message outlives the communicator. */
+  int mine[2] = {s->told && !master, 0}, all[2] = {0, 0};
+  if (master)
+    for (int64_t t = 0; t < plan->ntasks; t++)
+      if (!(results[t * s->len + PD_R_TASK] >= 0) &&
+          pd_sched_in_slice(s->opt, t))
+        mine[1] = 1;
+  MPI_Request req;
+  PD_CALL_MPI(MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_SUM, s->comm, &req));
+  PD_CALL(pd_sched_wait(&req));
+  if (master)
+    for (; s->signals_in < all[0]; s->signals_in++)
+      PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, MPI_ANY_SOURCE, PD_TAG_SIGNAL,
+                           s->comm, MPI_STATUS_IGNORE));
+  PD_CALL_MPI(MPI_Wait(&s->tell, MPI_STATUS_IGNORE));
+  if (master) PD_CALL_MPI(MPI_Waitall(ngroups, s->stops, MPI_STATUSES_IGNORE));
+  *undone = all[1];
+  return PD_OK;
+}
+
 int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
                  int group_size, double *results, const pd_sched_options *opt) {
   static const pd_sched_options none = {0};
@@ -318,94 +395,34 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
   if (!err) err = pd_calloc((size_t)ngroups, sizeof(int), &s.ended);
   if (!err) err = pd_calloc((size_t)ngroups, sizeof(MPI_Request), &s.stops);
   if (!err) err = pd_calloc(1, sizeof *cfg, &cfg);
-  if (err) {
-    pd_sched_free(&s);
-    pd_free(&cfg);
+  err = pd_error_collective(comm, err, __FILE__, __LINE__);
+  int undone = 0;
+  if (!err) {
+    for (int c = 0; c < ngroups; c++) s.stops[c] = MPI_REQUEST_NULL;
+    *cfg = *job->cfg;
+    cfg->train.stop = pd_sched_stop;
+    cfg->train.stop_ctx = &s;
+    pd_job tjob = *job;
+    tjob.cfg = cfg;
+    if (MPI_Comm_dup(comm, &s.comm) != MPI_SUCCESS ||
+        MPI_Comm_split(comm, color, rank, &s.group) != MPI_SUCCESS)
+      err = pd_error_raise(PD_ERR_MPI, __FILE__, __LINE__, __func__,
+                           "cannot make the scheduler's communicators");
+    if (!err) {
+      int grank;
+      MPI_Comm_rank(s.group, &grank);
+      MPI_Comm_size(s.group, &s.gsize);
+      s.leader = grank == 0;
+      err = pd_sched_loop(&s, comm, plan, &tjob, &undone);
+    }
   }
-  PD_COLLECTIVE(comm, err);
-  for (int c = 0; c < ngroups; c++) s.stops[c] = MPI_REQUEST_NULL;
-  *cfg = *job->cfg;
-  cfg->train.stop = pd_sched_stop;
-  cfg->train.stop_ctx = &s;
-  pd_job tjob = *job;
-  tjob.cfg = cfg;
-  PD_CALL_MPI(MPI_Comm_dup(comm, &s.comm));
-  PD_CALL_MPI(MPI_Comm_split(comm, color, rank, &s.group));
-  int grank;
-  MPI_Comm_rank(s.group, &grank);
-  MPI_Comm_size(s.group, &s.gsize);
-  s.leader = grank == 0;
-  const int master = s.master, leader = s.leader;
-  if (master && !s.opt->resume)
-    for (int64_t t = 0; t < plan->ntasks; t++)
-      pd_task_record_clear(&job->layout, results + t * s.len);
-  s.last_save = MPI_Wtime();
-  s.buf[PD_R_TASK] = -1; /* the first request carries no result */
-  for (;;) {
-    int64_t t = -1;
-    if (master) {
-      pd_sched_check_signal(&s);
-      if (ngroups > 1) pd_sched_signals(&s);
-      t = pd_sched_next(&s);
-    } else if (leader) {
-      pd_sched_check_signal(&s);
-      PD_CALL_MPI(
-          MPI_Send(s.buf, (int)s.len, MPI_DOUBLE, 0, PD_TAG_REQUEST, s.comm));
-      MPI_Request req;
-      PD_CALL_MPI(MPI_Irecv(&t, 1, MPI_INT64_T, 0, PD_TAG_TASK, s.comm, &req));
-      PD_CALL(pd_sched_wait(&req));
-      if (t == PD_SCHED_END_STOPPED && !s.got_stop) {
-        PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, 0, PD_TAG_STOP, s.comm,
-                             MPI_STATUS_IGNORE));
-        s.got_stop = 1;
-      }
-    }
-    MPI_Request req;
-    PD_CALL_MPI(MPI_Ibcast(&t, 1, MPI_INT64_T, 0, s.group, &req));
-    PD_CALL(pd_sched_wait(&req));
-    if (t < 0) break;
-    s.calls = 0;
-    s.last_state = MPI_Wtime();
-    err = pd_task_run(s.group, plan, &tjob, t, master ? pd_sched_poll : NULL,
-                      &s, s.buf);
-    if (s.agree_pending) { /* every rank of the group has one, or none */
-      PD_CALL_MPI(MPI_Wait(&s.agree, MPI_STATUS_IGNORE));
-      s.agree_pending = 0;
-    }
-    if (err == PD_ERR_INTERRUPTED) { /* its state is saved (task.c) or it
-                                        runs again from step 0 on resume */
-      pd_error_clear();
-      s.buf[PD_R_TASK] = PD_SCHED_INTERRUPTED;
-      if (master) pd_sched_begin_stop(&s, "group 0 was interrupted");
-      continue;
-    }
-    if (err != PD_OK) pd_error_abort(comm, err); /* never leave peers waiting */
-    if (master) pd_sched_record(&s, s.buf);
-  }
-  if (master)
-    while (s.pending_stops > 0) pd_sched_serve(&s, 1);
-  /* Everyone leaves together, without spinning while the last tasks run,
-   * and learns whether the scan is complete; the master takes in the stop
-   * reports still on their way, so no message outlives the communicator. */
-  int mine[2] = {s.told && !master, 0}, all[2] = {0, 0};
-  if (master)
-    for (int64_t t = 0; t < plan->ntasks; t++)
-      if (!(results[t * s.len + PD_R_TASK] >= 0) && pd_sched_in_slice(s.opt, t))
-        mine[1] = 1;
-  MPI_Request req;
-  PD_CALL_MPI(MPI_Iallreduce(mine, all, 2, MPI_INT, MPI_SUM, s.comm, &req));
-  PD_CALL(pd_sched_wait(&req));
-  if (master)
-    for (; s.signals_in < all[0]; s.signals_in++)
-      PD_CALL_MPI(MPI_Recv(NULL, 0, MPI_INT, MPI_ANY_SOURCE, PD_TAG_SIGNAL,
-                           s.comm, MPI_STATUS_IGNORE));
-  PD_CALL_MPI(MPI_Wait(&s.tell, MPI_STATUS_IGNORE));
-  if (master) PD_CALL_MPI(MPI_Waitall(ngroups, s.stops, MPI_STATUSES_IGNORE));
+  /* one exit: every buffer and communicator freed whatever happened */
   pd_sched_free(&s);
   pd_free(&cfg);
-  MPI_Comm_free(&s.group);
-  MPI_Comm_free(&s.comm);
-  if (all[1])
+  if (s.group != MPI_COMM_NULL) MPI_Comm_free(&s.group);
+  if (s.comm != MPI_COMM_NULL) MPI_Comm_free(&s.comm);
+  PD_CALL(err);
+  if (undone)
     return pd_error_raise(PD_ERR_INTERRUPTED, __FILE__, __LINE__, __func__,
                           "the scan was stopped with tasks left undone");
   return PD_OK;

@@ -6,6 +6,8 @@ usage: check_scan.py REFERENCE.h5 [OTHER.h5 ...]
 * the documented layout is there, with the documented types and shapes;
 * every point at least 0.15 from the theoretical boundary agrees with the
   theorem and every converged run has finite numbers;
+* the condensation measure falls to a few directions at the condensed
+  points and stays put at the linear ones;
 * OTHER files (other rank counts / group sizes) hold bitwise the same
   numbers as REFERENCE in every dataset except the wall times.
 """
@@ -78,10 +80,33 @@ def check_layout(path):
                   f"{f['grid/gamma_prime'][p]}) slope {f['phase/slope'][p]:.3f}"
                   f" classified {reg[p]} but the theorem says {theo[p]}")
         check(far.sum() >= 1, "no point far from the boundary")
+        check_condensation(f, far, theo, conv)
         labels = [x.decode() for x in f["grid/label"][...]]
         print(f"{path}: {P} points ({sum(1 for l in labels if l)} schemes), "
               f"{W} widths, {S} seeds; {int(far.sum())} points far from the "
               f"boundary, {int((far & (reg == theo)).sum())} agree")
+
+
+def check_condensation(f, far, theo, conv):
+    """The condensation measure (effective number of neuron directions)
+    against the regimes: where the theorem says condensed, the input weights
+    gather on a few directions by t* (fewer than 3, and less than a third of
+    the initial count); where it says linear, they hardly move (within 25%
+    of the initial count).  Points near the boundary are not judged."""
+    c0 = f["features/condensation0"][...]
+    c1 = f["features/condensation1"][...]
+    for p in np.where(far)[0]:
+        ok = conv[p]
+        point = f"({f['grid/gamma'][p]}, {f['grid/gamma_prime'][p]})"
+        if theo[p] == 2:
+            check((c1[p][ok] < 3).all() and (c1[p][ok] < c0[p][ok] / 3).all(),
+                  f"condensed point {point}: condensation {c0[p][ok]} -> "
+                  f"{c1[p][ok]}, expected a few directions")
+        elif theo[p] == 0:
+            check((abs(c1[p][ok] / c0[p][ok] - 1) < 0.25).all(),
+                  f"linear point {point}: condensation {c0[p][ok]} -> "
+                  f"{c1[p][ok]}, expected unchanged")
+        check(ok.any() or theo[p] == 1, f"point {point}: no converged run")
 
 
 def compare(ref, other):

@@ -1,10 +1,26 @@
 /* Initialization: Gaussian statistics, rank-count independence, ASI. */
+#include <math.h>
 #include <string.h>
+
+#include <Random123/philox.h>
 
 #include "pd_test.h"
 #include "phasediag/net.h"
 #include "phasediag/repsum.h"
 #include "phasediag/rng.h"
+
+/* The initialization's recipe written out independently of rng.c:
+ * Philox-4x64-10 with key (seed, task) and counter (neuron, param, 0, 0),
+ * two 53-bit uniforms in (0, 1), Box-Muller. */
+static double ref_normal(uint64_t seed, uint64_t task, uint64_t neuron,
+                         uint64_t param) {
+  philox4x64_ctr_t c = {{neuron, param, 0, 0}};
+  philox4x64_key_t key = {{seed, task}};
+  philox4x64_ctr_t r = philox4x64_R(10, c, key);
+  const double u1 = ((double)(r.v[0] >> 11) + 0.5) * 0x1p-53;
+  const double u2 = ((double)(r.v[1] >> 11) + 0.5) * 0x1p-53;
+  return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
 
 /* communicator of the first p ranks (MPI_COMM_NULL on the others) */
 static MPI_Comm first_ranks(int p) {
@@ -19,6 +35,17 @@ int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   int size;
   MPI_Comm_size(MPI_COMM_WORLD, &size);
+
+  /* the generator itself: Random123's known answer for Philox-4x64-10 with
+   * a zero key and counter (its kat_vectors) */
+  philox4x64_ctr_t c0 = {{0, 0, 0, 0}};
+  philox4x64_key_t k0 = {{0, 0}};
+  philox4x64_ctr_t r0 = philox4x64_R(10, c0, k0);
+  PD_TEST_CHECK(
+      r0.v[0] == 0x16554d9eca36314cull && r0.v[1] == 0xdb20fe9d672d0fdcull &&
+          r0.v[2] == 0xd7e772cee186176bull && r0.v[3] == 0x7e68b68aec7ba23bull,
+      "Philox-4x64-10 known answer: %016llx %016llx",
+      (unsigned long long)r0.v[0], (unsigned long long)r0.v[1]);
 
   /* statistics: a ~ N(0, beta1^2), w ~ N(0, beta2^2 I), independent */
   enum { d = 3 };
@@ -63,13 +90,17 @@ int main(int argc, char **argv) {
                 glob[NS - 2] / M);
   PD_TEST_CHECK(fabs(glob[NS - 1] / M) < z * 4.0 / sqrt(M), "cov(w0, w1) %g",
                 glob[NS - 1] / M);
-  /* every local value is the pure function of (seed, task, neuron, param) */
+  /* every stored value is the documented draw of (seed, task, neuron,
+   * param), computed here from Random123 directly, not by the library */
   int mism = 0;
-  for (int64_t k = 0; k < v.mloc; k += 997)
+  for (int64_t k = 0; k < v.mloc; k += 997) {
+    const uint64_t K = (uint64_t)(v.k0 + k);
+    mism += v.a[k] != 0.5 * ref_normal(cfg.seed, cfg.task, K, 0);
     for (int j = 0; j <= d; j++)
-      mism +=
-          v.w[j * v.stride + k] != pd_net_initial_param(&cfg, v.k0 + k, j + 1);
-  PD_TEST_CHECK(mism == 0, "%d parameters differ from their generator", mism);
+      mism += v.w[j * v.stride + k] !=
+              2.0 * ref_normal(cfg.seed, cfg.task, K, (uint64_t)j + 1);
+  }
+  PD_TEST_CHECK(mism == 0, "%d parameters differ from the Philox draw", mism);
   uint64_t fp_world;
   PD_TEST_OK(pd_net_fingerprint(net, &fp_world));
   PD_TEST_OK(pd_net_destroy(&net));

@@ -7,7 +7,8 @@
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
-  /* DESIGN.md section 3: the named schemes' (gamma, gamma') and regimes */
+  /* the named schemes' (gamma, gamma') from their scales (alpha, beta1,
+   * beta2 as powers of m) and the regimes the theorems give them */
   struct {
     pd_scheme_kind k;
     double g, gp;

@@ -1,5 +1,5 @@
-/* Frequency-principle measures at the training points (DESIGN.md section 3,
- * "F-Principle"): 1-D DFT and non-uniform DFT, spectral peaks and their
+/* Frequency-principle measures at the training points (low frequencies
+ * converge first): 1-D DFT and non-uniform DFT, spectral peaks and their
  * relative error Delta_F, the projection onto the first principal component
  * for high-dimensional inputs, the Gaussian low/high-pass filtering errors
  * (distributed over ranks by rows), and the Spearman rank correlation.

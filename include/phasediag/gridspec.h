@@ -1,7 +1,7 @@
-/* Grid spectra of the sharded network for the frequency principle (DESIGN.md
- * section 3, "F-Principle" (c)): the network h and a target y evaluated on an
- * N^d grid, transformed with the distributed r2c FFT of fft.h, |k| binned
- * into integer shells, and the relative error per shell
+/* Grid spectra of the sharded network for the frequency principle (the
+ * frequencies of the whole function, not only at the data): the network h and a
+ * target y evaluated on an N^d grid, transformed with the distributed r2c FFT
+ * of fft.h, |k| binned into integer shells, and the relative error per shell
  *
  *   rel[s] = sqrt( sum_{round(|k|) = s} |E(k)|^2 / sum_{round(|k|) = s}
  * |Y(k)|^2 ),

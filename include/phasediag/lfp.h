@@ -1,5 +1,5 @@
 /* The linear F-Principle (LFP; Zhang, Xu, Luo, Ma, arXiv 1905.10264) and
- * its implicit bias in 1-D (issue 5).
+ * its implicit bias in 1-D.
  *
  * In the linear regime the Fourier transform of the residual u = h - f
  * evolves as d/dt F[u](xi) = -gamma(xi)^2 F[u_rho](xi), with

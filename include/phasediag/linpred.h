@@ -1,5 +1,5 @@
 /* The linear-regime prediction: kernel regression with the NTK and the
- * linearized loss curve (issue 5).
+ * linearized loss curve.
  *
  * Time normalization (the trainer's, train.h): a step is the gradient of
  * R = 1/(2n) sum_i (f(x_i) - y_i)^2 and flow time t is the sum of the

@@ -1,5 +1,5 @@
 /* The F-Principle measures of one run, taken at the trainer's snapshots
- * (issue 4; formulas in fprinciple.h and DESIGN.md section 3), written into
+ * (formulas in fprinciple.h), written into
  * the run's record (task.h: pd_layout, the dft / projection / filter / grid
  * blocks).
  *

@@ -1,4 +1,4 @@
-/* The linear theory computed beside one trained network (issue 5): the
+/* The linear theory computed beside one trained network: the
  * infinite-width NTK of the run's width and scales, its eigen-decomposition
  * and kernel-regression prediction, the empirical NTK at t = 0 and t*, the
  * residual along the kernel's top eigenvectors during training against the
