@@ -23,7 +23,7 @@ JOB = os.path.join(ROOT, "tests", "jobs", "tiny.ini")
 sys.path.insert(0, ANALYSIS)
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import pdlib  # noqa: E402
+import phasediag_analysis as pa  # noqa: E402
 
 
 def run_tool(name, *args, timeout=180):
@@ -80,7 +80,7 @@ def tiny(scans):
 
 @pytest.fixture(scope="session")
 def res(tiny):
-    return pdlib.load(tiny)
+    return pa.load(tiny)
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-import pdlib
+import phasediag_analysis as pa
+from phasediag_analysis import figures, report
 from conftest import ANALYSIS, HERE, _run_scan, run_tool
 
 BASE = ["phase_diagram", "rd_width", "loss_curves", "condensation"]
@@ -130,11 +131,11 @@ def test_width2_no_run_with_rd(width2, tmp_path):
     assert "no run has RD > 0" in page and "widths too small to train?" \
         in page
     # the condensation figure still shows the (undetermined) neurons
-    r = pdlib.load(width2)
-    fig = pdlib.fig_condensation(r)
+    r = pa.load(width2)
+    fig = pa.fig_condensation(r)
     assert any(c.get_gid().startswith("cond1:") and len(c.get_offsets())
                for ax in fig.axes for c in ax.collections if c.get_gid())
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 @pytest.mark.parametrize("kind, said", [
@@ -170,9 +171,9 @@ def test_damaged_fprinciple_ntk(fpscans, tmp_path, job, kind):
     instead of silently dropping it or an exception)."""
     path = damage(fpscans[job], str(tmp_path / f"{job}.h5"), kind,
                   fp_ntk_data)
-    r = pdlib.load(path)
+    r = pa.load(path)
     out = tmp_path / "figs"
-    written, skipped, failed = pdlib.make_figures(r, str(out), ("png",), 40)
+    written, skipped, failed = pa.make_figures(r, str(out), ("png",), 40)
     assert not failed
     names = {w["name"] for w in written}
     assert names == set(BASE) | set(FP_FIGURES[job])
@@ -189,21 +190,21 @@ def test_damaged_fprinciple_ntk(fpscans, tmp_path, job, kind):
 
 def test_check_panel_log_axes():
     """The shared helper: log scale only with positive data, the notes."""
-    plt = pdlib.pyplot()
+    plt = pa.pyplot()
     fig, (a, b, c) = plt.subplots(1, 3)
     a.plot([1, 2, 3], [0.0, 0.0, 0.0])
-    assert pdlib.check_panel(a, [0.0, 0.0, 0.0], "RD", log="xy") == 0
+    assert pa.check_panel(a, [0.0, 0.0, 0.0], "RD", log="xy") == 0
     assert a.get_yscale() == "linear" and a.get_xscale() == "log"
     b.plot([1, 2, 3, 4], [1.0, np.nan, -2.0, 0.5])
-    assert pdlib.check_panel(b, [1.0, np.nan, -2.0, 0.5], "RD", log="y") == 2
+    assert pa.check_panel(b, [1.0, np.nan, -2.0, 0.5], "RD", log="y") == 2
     assert b.get_yscale() == "log"
-    assert pdlib.check_panel(c, [np.nan, 1.0], "curve") == 1
+    assert pa.check_panel(c, [np.nan, 1.0], "curve") == 1
     fig.savefig(os.devnull, format="png")
-    assert pdlib.figure_notes(fig) == [
+    assert pa.figure_notes(fig) == [
         "nothing to draw: no RD value > 0 (of 3: 3 zero)",
         "2 of 4 RD values not shown (1 NaN, 1 negative)",
         "1 of 2 curve values not shown (1 NaN)"]
-    assert pdlib.describe_values([np.inf, -np.inf, 0, 1]) == \
+    assert pa.describe_values([np.inf, -np.inf, 0, 1]) == \
         "2 infinite, 1 zero"
     plt.close(fig)
 
@@ -216,13 +217,13 @@ def test_failing_figure_report_complete(tiny, tmp_path, monkeypatch):
     """An exception in one figure: the others are drawn, index.html is
     written and lists the failure with its reason."""
     figs = [f if f[0] != "rd_width" else (f[0], f[1], boom, f[3])
-            for f in pdlib.FIGURES]
-    monkeypatch.setattr(pdlib, "FIGURES", figs)
-    r = pdlib.load(tiny)
+            for f in figures.FIGURES]
+    monkeypatch.setattr(figures, "FIGURES", figs)
+    r = pa.load(tiny)
     rep = tmp_path / "report"
     (rep).mkdir()
     (rep / "rd_width.png").write_bytes(b"stale")     # an earlier report
-    index, written, skipped, failed = pdlib.write_report(r, str(rep), dpi=40)
+    index, written, skipped, failed = pa.write_report(r, str(rep), dpi=40)
     assert [f["name"] for f in failed] == ["rd_width"]
     assert "RuntimeError: boom" in failed[0]["error"]
     assert {w["name"] for w in written} == set(BASE) - {"rd_width"}
@@ -238,10 +239,11 @@ def test_failing_figure_exit_status(tiny, tmp_path):
     """pdreport and pdplot with a figure that raises: exit 1, the error on
     stderr, the other figures and the report written."""
     code = (
-        "import sys; sys.path.insert(0, %r); import pdlib, runpy\n"
+        "import sys; sys.path.insert(0, %r); import runpy\n"
+        "from phasediag_analysis import figures\n"
         "def boom(res): raise RuntimeError('boom')\n"
-        "pdlib.FIGURES = [f if f[0] != 'loss_curves' else "
-        "(f[0], f[1], boom, f[3]) for f in pdlib.FIGURES]\n"
+        "figures.FIGURES = [f if f[0] != 'loss_curves' else "
+        "(f[0], f[1], boom, f[3]) for f in figures.FIGURES]\n"
         "sys.argv = sys.argv[1:]\n"
         "runpy.run_path(sys.argv[0], run_name='__main__')\n") % ANALYSIS
     for tool, fmt in (("pdreport", []), ("pdplot", ["--format", "png"])):
@@ -265,12 +267,12 @@ def test_index_written_atomically(tiny, tmp_path, monkeypatch):
     rep = tmp_path / "report"
     rep.mkdir()
     (rep / "index.html").write_text("previous report\n")
-    r = pdlib.load(tiny)
+    r = pa.load(tiny)
     # a lone surrogate cannot be encoded: the write fails half-way
-    monkeypatch.setattr(pdlib, "report_html",
+    monkeypatch.setattr(report, "report_html",
                         lambda *a, **k: "<!DOCTYPE html>" + "x" * 70000
                         + "\udcff</html>")
     with pytest.raises(UnicodeEncodeError):
-        pdlib.write_report(r, str(rep), dpi=40)
+        pa.write_report(r, str(rep), dpi=40)
     assert (rep / "index.html").read_text() == "previous report\n"
     assert not (rep / "index.html.tmp").exists()

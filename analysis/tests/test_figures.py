@@ -1,5 +1,5 @@
-"""Figure content, inspected on the matplotlib Figures pdlib returns, and the
-files pdplot writes."""
+"""Figure content, inspected on the matplotlib Figures the package returns,
+and the files pdplot writes."""
 import os
 
 import h5py
@@ -7,7 +7,8 @@ import matplotlib.image
 import numpy as np
 from matplotlib.colors import to_rgba
 
-import pdlib
+import phasediag_analysis as pa
+from phasediag_analysis import figures, figures_common
 
 FIGS = ["phase_diagram", "rd_width", "loss_curves", "condensation"]
 
@@ -23,12 +24,12 @@ def lines_with_prefix(fig, prefix):
 
 
 def test_phase_diagram_points_colors_boundary(res):
-    fig = pdlib.fig_phase_diagram(res)
+    fig = pa.fig_phase_diagram(res)
     (pts,) = by_gid(fig, "points")
     off = pts.get_offsets()
     assert len(off) == res.P
     assert np.allclose(off, np.column_stack([res.gamma_prime, res.gamma]))
-    want = [to_rgba(pdlib.REGIME_COLORS[r]) for r in res.phase["regime"]]
+    want = [to_rgba(pa.REGIME_COLORS[r]) for r in res.phase["regime"]]
     assert np.allclose(pts.get_facecolors(), want)
     # the tiny job has all three regimes; every point agrees with the theory
     assert set(res.phase["regime"]) == {0, 1, 2}
@@ -46,25 +47,25 @@ def test_phase_diagram_points_colors_boundary(res):
     for name in ("linear", "critical", "condensed", "undetermined",
                  "disagrees with theory"):
         assert name in legend
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_phase_diagram_marks_disagreement(tiny):
-    r = pdlib.load(tiny)
-    r.phase["regime"][0] = pdlib.CONDENSED     # theory says linear
+    r = pa.load(tiny)
+    r.phase["regime"][0] = pa.CONDENSED     # theory says linear
     r.phase["agree"][0] = False
-    fig = pdlib.fig_phase_diagram(r)
+    fig = pa.fig_phase_diagram(r)
     (pts,) = by_gid(fig, "points")
     assert np.allclose(pts.get_facecolors()[0],
-                       to_rgba(pdlib.REGIME_COLORS[pdlib.CONDENSED]))
+                       to_rgba(pa.REGIME_COLORS[pa.CONDENSED]))
     (ring,) = by_gid(fig, "disagree")
     assert np.allclose(ring.get_offsets(), [[r.gamma_prime[0], r.gamma[0]]])
     assert f"{r.P - 1} of {r.P} points agree" in fig.axes[0].get_title()
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_rd_width_one_line_per_point(res):
-    fig = pdlib.fig_rd_width(res)
+    fig = pa.fig_rd_width(res)
     rd = lines_with_prefix(fig, "rd:")
     assert sorted(rd) == sorted(f"rd:{p}" for p in range(res.P))
     fits = lines_with_prefix(fig, "fit:")
@@ -89,11 +90,11 @@ def test_rd_width_one_line_per_point(res):
     # panels: one per gamma of the grid, one for the named schemes
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
     assert titles == ["γ = 0.5", "γ = 1.75", "named schemes"]
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_loss_curves(res):
-    fig = pdlib.fig_loss_curves(res)
+    fig = pa.fig_loss_curves(res)
     loss = lines_with_prefix(fig, "loss:")
     assert sorted(loss) == sorted(f"loss:{p}" for p in range(res.P))
     for p in range(res.P):
@@ -103,15 +104,15 @@ def test_loss_curves(res):
         assert y.min() < res.tol
     assert len(by_gid(fig, "tol")) == len(fig.axes) - sum(
         not ax.get_visible() for ax in fig.axes)
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_condensation_one_column_per_regime(res):
-    reps = pdlib.representative_points(res)
+    reps = figures.representative_points(res)
     assert sorted(reps) == [0, 1, 2]
     for r, p in reps.items():
         assert res.phase["regime"][p] == r
-    fig = pdlib.fig_condensation(res)
+    fig = pa.fig_condensation(res)
     assert len(fig.axes) == 6
     for r, p in reps.items():
         for suffix in "01":
@@ -119,16 +120,16 @@ def test_condensation_one_column_per_regime(res):
             off = sc.get_offsets()
             assert len(off) == 32        # [features] cap of tiny.ini
             # the widest converged run of the point
-            w, s = pdlib._pick_run(res, p, res.features["amplitude1"])
-            assert res.status[p, w, s] == pdlib.CONVERGED
-            assert not any(res.status[p, w2, s2] == pdlib.CONVERGED
+            w, s = figures_common._pick_run(res, p, res.features["amplitude1"])
+            assert res.status[p, w, s] == pa.CONVERGED
+            assert not any(res.status[p, w2, s2] == pa.CONVERGED
                            for w2 in range(w + 1, res.W)
                            for s2 in range(res.S))
             assert np.allclose(off[:, 0],
                                res.features["orientation" + suffix][p, w, s])
             assert np.allclose(off[:, 1],
                                res.features["amplitude" + suffix][p, w, s])
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_pdplot_writes_png_and_pdf(plot_dir, res):
@@ -155,17 +156,17 @@ def test_future_groups_detected_and_previewed(result_copy, tmp_path):
         g["freq"] = np.arange(20.0)
         g["names"] = np.array([b"a", b"b"])
         f.create_group("ntk")["eigenvalues"] = np.logspace(0, -6, 40)
-    r = pdlib.load(path)
+    r = pa.load(path)
     assert sorted(r.future) == ["ntk", "spectral"]
     assert any(n.startswith("/spectral found (3 datasets)") for n in r.notes)
     assert any(n.startswith("/ntk found (1 dataset)") for n in r.notes)
     out = str(tmp_path / "figs")
-    written, skipped, failed = pdlib.make_figures(
+    written, skipped, failed = pa.make_figures(
         r, out, formats=("png",), only={"spectral_preview", "ntk_preview"})
     assert not failed
     assert [w["name"] for w in written] == ["spectral_preview", "ntk_preview"]
     assert os.path.exists(os.path.join(out, "spectral_preview.png"))
-    fig = pdlib.fig_future_preview(r, "spectral")
+    fig = pa.fig_future_preview(r, "spectral")
     panels = [ax for ax in fig.axes if ax.get_visible() and ax.get_title()]
     assert len(panels) == 3
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)

@@ -11,7 +11,8 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-import pdlib
+import phasediag_analysis as pa
+from phasediag_analysis import figures
 from conftest import run_tool
 
 
@@ -32,7 +33,7 @@ def read(path, name):
 
 @pytest.fixture(scope="module")
 def loaded(fpscans):
-    return {k: pdlib.load(v) for k, v in fpscans.items()}
+    return {k: pa.load(v) for k, v in fpscans.items()}
 
 
 def rows_of(path, p, w, s):
@@ -44,7 +45,7 @@ def rows_of(path, p, w, s):
 def check_peak_figure(path, r, method):
     """The Delta_F lines, converged markers, peaks and delta_tol of the dft
     / projection figure against the file."""
-    fig = pdlib.fig_fprinciple_line(r, method)
+    fig = pa.fig_fprinciple_line(r, method)
     assert fig is not None
     L, S = lines(fig), scatters(fig)
     freq = read(path, f"spectral/{method}/frequency")
@@ -95,7 +96,7 @@ def check_peak_figure(path, r, method):
     rtol = 1e-9 if method == "dft" else 1e-6
     assert np.allclose(np.asarray(a)[freq[0, W - 1, 0][ok].astype(int)],
                        amp[0, W - 1, 0][ok], rtol=rtol)
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_dft_figure(fpscans, loaded):
@@ -108,7 +109,7 @@ def test_projection_figure(fpscans, loaded):
 
 def test_grid_figure(fpscans, loaded):
     path, r = fpscans["fphighd"], loaded["fphighd"]
-    fig = pdlib.fig_fprinciple_grid(r)
+    fig = pa.fig_fprinciple_grid(r)
     L = lines(fig)
     power = read(path, "spectral/grid/target_power")[0, 0, 0]
     rel = read(path, "spectral/grid/rel_error")[0, 0, 0]
@@ -124,12 +125,12 @@ def test_grid_figure(fpscans, loaded):
         assert (f"shellconv:0:{k}" in L) == bool(np.isfinite(conv[k]))
     # lines colored by |k|: distinct colors
     assert L["shell:0:1"].get_color() != L["shell:0:2"].get_color()
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_filter_figure(fpscans, loaded):
     path, r = fpscans["fphighd"], loaded["fphighd"]
-    fig = pdlib.fig_fprinciple_filter(r)
+    fig = pa.fig_fprinciple_filter(r)
     L = lines(fig)
     rows, steps = rows_of(path, 0, 0, 0)
     deltas = read(path, "spectral/filter/delta")[0, 0, 0]
@@ -146,12 +147,12 @@ def test_filter_figure(fpscans, loaded):
                 assert list(L[f"{kind}conv:0:{k}"].get_xdata()) == [c[k]]
     assert L["elow:0:0"].get_linestyle() == "-"
     assert L["ehigh:0:0"].get_linestyle() == "--"
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_ntk_width_figure(fpscans, loaded):
     path, r = fpscans["ntk"], loaded["ntk"]
-    fig = pdlib.fig_ntk_width(r)
+    fig = pa.fig_ntk_width(r)
     S, L = scatters(fig), lines(fig)
     for name, ds in (("dist0", "ntk/dist0"),
                      ("kernel_change", "ntk/kernel_change"),
@@ -171,12 +172,12 @@ def test_ntk_width_figure(fpscans, loaded):
     d0 = read(path, "ntk/dist0")
     assert list(r.width) == [100, 300, 1000]
     assert np.all(np.diff(d0[:, :, 0], axis=1) < 0)
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_ntk_projection_figure(fpscans, loaded):
     path, r = fpscans["ntk"], loaded["ntk"]
-    fig = pdlib.fig_ntk_projection(r)
+    fig = pa.fig_ntk_projection(r)
     L = lines(fig)
     pr = read(path, "ntk/projection")
     pl = read(path, "ntk/projection_linear")
@@ -184,7 +185,7 @@ def test_ntk_projection_figure(fpscans, loaded):
     for p in range(r.P):
         w = r.W - 1
         rows, _ = rows_of(path, p, w, 0)
-        for j in range(min(pdlib.NTK_COMPONENTS, pr.shape[-1])):
+        for j in range(min(figures.NTK_COMPONENTS, pr.shape[-1])):
             assert np.array_equal(L[f"proj:{p}:{j}"].get_xdata(),
                                   t[p, w, 0][rows])
             assert np.array_equal(L[f"proj:{p}:{j}"].get_ydata(),
@@ -192,12 +193,12 @@ def test_ntk_projection_figure(fpscans, loaded):
             assert np.array_equal(L[f"projlin:{p}:{j}"].get_ydata(),
                                   np.abs(pl[p, w, 0][rows, j]))
             assert L[f"projlin:{p}:{j}"].get_linestyle() == "--"
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 def test_test_curves_figure(fpscans, loaded):
     path, r = fpscans["ntk"], loaded["ntk"]
-    fig = pdlib.fig_test_curves(r)
+    fig = pa.fig_test_curves(r)
     L, S = lines(fig), scatters(fig)
     xt = read(path, "data/x_test")[:, 0]
     order = np.argsort(xt, kind="stable")
@@ -215,19 +216,19 @@ def test_test_curves_figure(fpscans, loaded):
                                   read(path, ds)[p, w, 0][order])
         assert np.array_equal(S[f"train:{p}"].get_offsets(), np.column_stack(
             [read(path, "data/x")[:, 0], read(path, "data/y")]))
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
     # fp1d has a test set but no /ntk: the network and the target only
-    fig = pdlib.fig_test_curves(loaded["fp1d"])
+    fig = pa.fig_test_curves(loaded["fp1d"])
     assert sorted(k.split(":")[0] for k in lines(fig)) == \
         ["net", "net", "target", "target"]
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
     # d = 2: no 1-D curves
-    assert pdlib.fig_test_curves(loaded["fphighd"]) is None
+    assert pa.fig_test_curves(loaded["fphighd"]) is None
 
 
 def test_test_error_figure(fpscans, loaded, tmp_path):
     path, r = fpscans["ntk"], loaded["ntk"]
-    fig = pdlib.fig_test_error(r)
+    fig = pa.fig_test_error(r)
     L = lines(fig)
     rel = read(path, "runs/test_rel_error")
     order = np.argsort(r.gamma)
@@ -236,20 +237,20 @@ def test_test_error_figure(fpscans, loaded, tmp_path):
         assert np.array_equal(line.get_xdata(), r.gamma[order])
         assert np.array_equal(line.get_ydata(), rel[order, w, 0])
     assert not any(k.startswith("test_accuracy") for k in L)  # sines
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
     # +-1 targets: the accuracy panel appears with the file's accuracies
     signs = str(tmp_path / "signs.h5")
     shutil.copy(path, signs)
     with h5py.File(signs, "r+") as f:
         f["data/y_test"][...] = np.where(f["data/y_test"][...] >= 0, 1., -1.)
-    r2 = pdlib.load(signs)
-    assert pdlib.targets_are_signs(r2)
-    fig = pdlib.fig_test_error(r2)
+    r2 = pa.load(signs)
+    assert figures.targets_are_signs(r2)
+    fig = pa.fig_test_error(r2)
     acc = read(path, "runs/test_accuracy")
     for w in range(r.W):
         assert np.array_equal(lines(fig)[f"test_accuracy:{w}"].get_ydata(),
                               acc[order, w, 0])
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
 
 
 EXPECTED = {
@@ -265,7 +266,7 @@ BASE = {"phase_diagram", "rd_width", "loss_curves", "condensation"}
 
 def test_figure_list_fp1d(loaded, tmp_path):
     """The figures the 1-D dft file allows (in-process, PNG only)."""
-    written, skipped, failed = pdlib.make_figures(
+    written, skipped, failed = pa.make_figures(
         loaded["fp1d"], str(tmp_path), formats=("png",), dpi=40)
     assert not failed
     assert [n for w in written for n in w["notes"]] == []   # intact file
@@ -298,15 +299,15 @@ def test_report_has_the_new_figures(fpscans, job, tmp_path):
 
 def test_pdplot_picks_the_run(fpscans, tmp_path):
     path = fpscans["ntk"]
-    r = pdlib.load(path)
+    r = pa.load(path)
     r.pick_width, r.pick_seed = 100, 1
-    fig = pdlib.fig_test_curves(r)
+    fig = pa.fig_test_curves(r)
     assert np.array_equal(
         lines(fig)["net:0"].get_ydata(),
         read(path, "test/output")[0, 0, 0][np.argsort(
             read(path, "data/x_test")[:, 0], kind="stable")])
     assert "m = 100, seed 1" in fig.axes[0].get_title()
-    pdlib.pyplot().close(fig)
+    pa.pyplot().close(fig)
     p = run_tool("pdplot", path, "-o", tmp_path, "--width", "100",
                  "--only", "test_curves", "--format", "png")
     assert p.returncode == 0 and os.listdir(tmp_path) == ["test_curves.png"]
@@ -390,29 +391,29 @@ def test_partial_and_without_snapshots(fpscans, tmp_path):
             s = f["snapshots/step"][...]
             s[st == -1] = -1
             f["snapshots/step"][...] = s
-        r = pdlib.load(path)
+        r = pa.load(path)
         names = ["fprinciple_dft"] if job == "fp1d" else ["ntk_projection"]
         names.append("test_curves")
         for name in names:
-            fig = dict((n, b) for n, _, b, _ in pdlib.FIGURES)[name](r)
+            fig = dict((n, b) for n, _, b, _ in figures.FIGURES)[name](r)
             gids = lines(fig)
             assert not any(k.split(":")[1:2] == ["1"] for k in gids)
             title = [ax.get_title() for ax in fig.axes
                      if ax.get_title().startswith(r.point_name(0))][0]
             assert f"m = {r.width[-2]}," in title        # the fallback
-            pdlib.pyplot().close(fig)
-        rows = pdlib.run_scalars(r)
+            pa.pyplot().close(fig)
+        rows = pa.run_scalars(r)
         assert len(rows) == int((st != -1).sum())
-        assert "per-run observables" in pdlib.format_summary(r)
+        assert "per-run observables" in pa.format_summary(r)
         with h5py.File(path, "r+") as f:
             del f["snapshots"]
-        r = pdlib.load(path)
+        r = pa.load(path)
         assert "/snapshots/step is missing: no curves against the training " \
             "step" in r.notes
-        assert pdlib.fig_fprinciple_dft(r) is None
-        assert pdlib.fig_ntk_projection(r) is None
-        assert pdlib.fig_test_curves(r) is not None
-        pdlib.pyplot().close("all")
+        assert pa.fig_fprinciple_dft(r) is None
+        assert pa.fig_ntk_projection(r) is None
+        assert pa.fig_test_curves(r) is not None
+        pa.pyplot().close("all")
 
 
 def test_documented_groups_are_not_previewed(loaded):

@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 from matplotlib.colors import to_rgba
 
-import pdlib
+import phasediag_analysis as pa
 from conftest import PARTIAL_POINT, run_tool
 
 
@@ -35,22 +35,22 @@ def test_partial_figures(partial, tmp_path):
     assert "condensation: skipped" in p.stdout
     assert sorted(os.listdir(d)) == ["loss_curves.png", "phase_diagram.png",
                                      "rd_width.png"]
-    r = pdlib.load(partial)
-    fig = pdlib.fig_phase_diagram(r)
+    r = pa.load(partial)
+    fig = pa.fig_phase_diagram(r)
     ax = fig.axes[0]
     (pts,) = [c for c in ax.collections if c.get_gid() == "points"]
     assert len(pts.get_offsets()) == r.P
     assert np.allclose(pts.get_facecolors()[PARTIAL_POINT],
-                       to_rgba(pdlib.REGIME_COLORS[pdlib.UNDETERMINED]))
+                       to_rgba(pa.REGIME_COLORS[pa.UNDETERMINED]))
     (ring,) = [c for c in ax.collections if c.get_gid() == "disagree"]
     assert len(ring.get_offsets()) == 1
     assert any("partial scan" in t.get_text() for t in ax.texts)
-    fig = pdlib.fig_rd_width(r)
+    fig = pa.fig_rd_width(r)
     line = [l for a in fig.axes for l in a.get_lines()
             if l.get_gid() == f"rd:{PARTIAL_POINT}"]
     assert len(line) == 1 and "no slope" in line[0].get_label()
-    assert pdlib.fig_condensation(r) is None
-    pdlib.pyplot().close("all")
+    assert pa.fig_condensation(r) is None
+    pa.pyplot().close("all")
 
 
 def test_without_phase_and_history(tiny, res, tmp_path):
@@ -59,18 +59,18 @@ def test_without_phase_and_history(tiny, res, tmp_path):
     with h5py.File(path, "r+") as f:
         del f["phase"]
         del f["history"]
-    r = pdlib.load(path)
+    r = pa.load(path)
     assert r.phase_source == "recomputed"
     assert any(n.startswith("/phase is missing") for n in r.notes)
     assert any(n.startswith("/history is missing") for n in r.notes)
     assert np.array_equal(r.phase["regime"], res.phase["regime"])
     assert np.array_equal(r.phase["theory_regime"], res.phase["theory_regime"])
     assert np.allclose(r.phase["slope"], res.phase["slope"], rtol=1e-9)
-    assert pdlib.fig_loss_curves(r) is None
-    assert pdlib.fig_phase_diagram(r) is not None
+    assert pa.fig_loss_curves(r) is None
+    assert pa.fig_phase_diagram(r) is not None
     p = run_tool("pdsummary", path)
     assert p.returncode == 0 and "recomputed" in p.stdout
-    pdlib.pyplot().close("all")
+    pa.pyplot().close("all")
 
 
 def test_without_runs(tiny, res, tmp_path):
@@ -78,9 +78,9 @@ def test_without_runs(tiny, res, tmp_path):
     shutil.copy(tiny, path)
     with h5py.File(path, "r+") as f:
         del f["runs"]
-    r = pdlib.load(path)
+    r = pa.load(path)
     assert any(n.startswith("/runs is missing") for n in r.notes)
     assert np.array_equal(r.phase["regime"], res.phase["regime"])
-    assert pdlib.fig_rd_width(r) is None
-    s = pdlib.summary(r)
+    assert pa.fig_rd_width(r) is None
+    s = pa.summary(r)
     assert s["counts"]["statuses"] == {"not run": 36}

@@ -1,11 +1,11 @@
-"""Small helpers shared by the four executables (argument parsing details,
-error exit).  Not a public interface; see pdlib for the real work."""
+"""Small helpers shared by the four commands (error exit, default output
+directory).  Not a public interface; the real work is in the other
+modules."""
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
-
-import pdlib  # noqa: E402
+from .io import PDError
+from .result import load
 
 
 def fail(prog, msg, code=2):
@@ -15,8 +15,8 @@ def fail(prog, msg, code=2):
 
 def load_or_exit(prog, path):
     try:
-        return pdlib.load(path)
-    except (pdlib.PDError, OSError) as e:
+        return load(path)
+    except (PDError, OSError) as e:
         fail(prog, str(e))
 
 
