@@ -102,6 +102,9 @@ static int pd_relu_mix(int64_t n, int d, const double *x, double *y,
   return PD_OK;
 }
 
+const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN] = {
+    "paper1d", "sines", "relu_mix", "harmonics", "parity"};
+
 static const int64_t pd_default_freqs[3] = {1, 3, 5};
 
 /* The target of a built-in set (not parity) at n points. */
@@ -230,14 +233,20 @@ int pd_dataset_builtin(const char *name, int64_t n, int d, uint64_t seed,
   PD_CHECK(data != NULL, PD_ERR_ARG, "pd_dataset_builtin: data is NULL");
   *data = NULL;
   PD_CHECK(name != NULL, PD_ERR_ARG, "built-in data set: no name given");
-  static const char *const names[] = {"paper1d", "sines", "relu_mix",
-                                      "harmonics", "parity"};
   int known = 0;
-  for (int i = 0; i < 5; i++) known |= strcmp(name, names[i]) == 0;
-  PD_CHECK(known, PD_ERR_ARG,
-           "unknown built-in data set '%s' (expected paper1d, sines, "
-           "relu_mix, harmonics or parity)",
-           name);
+  char names[128] = "";
+  for (int i = 0; i < PD_DATASET_NBUILTIN; i++) {
+    const char *b = pd_dataset_builtin_names[i];
+    known |= strcmp(name, b) == 0;
+    size_t used = strlen(names);
+    snprintf(names + used, sizeof names - used, "%s%s",
+             i == 0                         ? ""
+             : i == PD_DATASET_NBUILTIN - 1 ? " or "
+                                            : ", ",
+             b);
+  }
+  PD_CHECK(known, PD_ERR_ARG, "unknown built-in data set '%s' (expected %s)",
+           name, names);
   PD_CHECK(n >= 0, PD_ERR_ARG, "built-in data set %s: n = %lld must be >= 0",
            name, (long long)n);
   PD_CHECK(d >= 0, PD_ERR_ARG, "built-in data set %s: d = %d must be >= 0",

@@ -41,6 +41,7 @@
 #include "phasediag/checkpoint.h"
 #include "phasediag/classify.h"
 #include "phasediag/config.h"
+#include "phasediag/conftext.h"
 #include "phasediag/dataset.h"
 #include "phasediag/error.h"
 #include "phasediag/files.h"
@@ -99,6 +100,9 @@ static void usage(FILE *out) {
       "                   scripts: mpirun stopped by a signal returns 1 "
       "whatever\n"
       "                   the ranks did)\n"
+      "  --help-config    print the job file keys as a Markdown table (type, "
+      "range,\n"
+      "                   default, meaning): the README's table\n"
       "  --version, --help\n"
       "\n"
       "  phasediag merge [--slices N | SLICE.ckpt ...] [--output FILE] "
@@ -112,7 +116,7 @@ static void usage(FILE *out) {
       "grown\n"
       "while accepted, halved when the loss rises): there is no learning "
       "rate.\n"
-      "Job file keys: see the README or include/phasediag/config.h.\n"
+      "Job file keys: phasediag --help-config (the README's table).\n"
       "Exit status: 0 success; 2 bad input (arguments, job file, data, "
       "refused\n"
       "output file or checkpoint; nothing is written); 1 failure while "
@@ -221,6 +225,12 @@ static int parse_args(int argc, char **argv, pd_args *a, int rank) {
     const char *s = argv[i];
     if (!strcmp(s, "--help") || !strcmp(s, "-h")) {
       if (rank == 0) usage(stdout);
+      return 1;
+    } else if (!strcmp(s, "--help-config")) {
+      if (rank == 0 && pd_conftext_help(stdout) != PD_OK) {
+        fprintf(stderr, "phasediag: %s\n", pd_error_message());
+        return 2;
+      }
       return 1;
     } else if (!strcmp(s, "--version")) {
       if (rank == 0) printf("phasediag %s (%s)\n", PD_VERSION, PD_GIT_COMMIT);

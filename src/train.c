@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "phasediag/confkeys.h"
 #include "phasediag/error.h"
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
@@ -19,43 +20,16 @@ const char *pd_status_name(int status) {
 }
 
 void pd_train_options_default(pd_train_options *o) {
-  *o = (pd_train_options){.tol = 1e-6,
-                          .max_steps = 1000000,
-                          .lr_cap = 1.0,
-                          .lr_grow = 1.1,
-                          .lr_shrink = 0.5,
-                          .lambda_every = 10,
-                          .power_iters = 3,
-                          .max_rejects = 60,
-                          .max_rel_step = 0.1,
-                          .history_points = 64,
-                          .snapshots = 32,
-                          .progress_seconds = 0};
+  *o = (pd_train_options){.progress_seconds = 0}; /* no hooks */
+  /* tol ... history_points and snapshots: the job-file key table */
+  pd_confkeys_train_defaults(o);
 }
 
 int pd_train_options_check(const pd_train_options *o) {
-  PD_CHECK(o->tol > 0 && isfinite(o->tol), PD_ERR_ARG,
-           "tol = %g must be positive", o->tol);
-  PD_CHECK(o->max_steps >= 0, PD_ERR_ARG, "max_steps = %lld must be >= 0",
-           (long long)o->max_steps);
-  PD_CHECK(o->lr_cap > 0 && o->lr_cap < 2 && isfinite(o->lr_cap), PD_ERR_ARG,
-           "lr_cap = %g must be in (0, 2)", o->lr_cap);
-  PD_CHECK(o->lr_grow >= 1 && o->lr_grow <= 10, PD_ERR_ARG,
-           "lr_grow = %g must be in [1, 10]", o->lr_grow);
-  PD_CHECK(o->lr_shrink > 0 && o->lr_shrink < 1, PD_ERR_ARG,
-           "lr_shrink = %g must be in (0, 1)", o->lr_shrink);
-  PD_CHECK(o->lambda_every >= 1, PD_ERR_ARG, "lambda_every = %lld must be >= 1",
-           (long long)o->lambda_every);
-  PD_CHECK(o->power_iters >= 1 && o->power_iters <= 1000, PD_ERR_ARG,
-           "power_iters = %d must be in [1, 1000]", o->power_iters);
-  PD_CHECK(o->max_rejects >= 1 && o->max_rejects <= 1000, PD_ERR_ARG,
-           "max_rejects = %d must be in [1, 1000]", o->max_rejects);
-  PD_CHECK(o->max_rel_step > 0 && o->max_rel_step <= 10, PD_ERR_ARG,
-           "max_rel_step = %g must be in (0, 10]", o->max_rel_step);
-  PD_CHECK(o->history_points >= 2, PD_ERR_ARG,
-           "history_points = %d must be >= 2", o->history_points);
-  PD_CHECK(o->snapshots >= 0 && o->snapshots <= 10000, PD_ERR_ARG,
-           "snapshots = %d must be in [0, 10000]", o->snapshots);
+  PD_CHECK(o != NULL, PD_ERR_ARG, "pd_train_options_check: no options");
+  /* the ranges of the job-file keys, from the key table */
+  PD_CALL(pd_confkeys_check_train(o));
+  /* not a job-file key */
   PD_CHECK(o->progress_seconds >= 0, PD_ERR_ARG,
            "progress_seconds = %g must be >= 0", o->progress_seconds);
   return PD_OK;

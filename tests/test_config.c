@@ -10,7 +10,10 @@
 
 #include "pd_test.h"
 #include "phasediag/config.h"
+#include "phasediag/confkeys.h"
+#include "phasediag/conftext.h"
 #include "phasediag/dataset.h"
+#include "phasediag/gridspec.h"
 #include "phasediag/mem.h"
 
 /* Minimal valid grid, lines 1-3. */
@@ -180,7 +183,7 @@ static const bad_case bad_cases[] = {
     {"[data]\nbuiltin = sines\nn = 0\n" GRID,
      "t.ini:3: [data] n: expected an integer >= 1, got '0'"},
     {"[data]\nbuiltin = sines\nd = 1048577\n" GRID,
-     "t.ini:3: [data] d: expected an integer in [1, 1048576], got '1048577'"},
+     "t.ini:3: [data] d: expected an integer in [1, 2^20], got '1048577'"},
     {"[data]\nbuiltin = sines\ndata_seed = -1\n" GRID,
      "t.ini:3: [data] data_seed: expected an integer >= 0, got '-1'"},
     {"[data]\nsource = hdf5\nfile =\n" GRID,
@@ -188,6 +191,37 @@ static const bad_case bad_cases[] = {
     /* the other sections' ranges */
     {GRID "[model]\nbase_scale = 0\n",
      "t.ini:5: [model] base_scale: expected a finite number > 0, got '0'"},
+    {GRID "[model]\nactivation = tanh\n",
+     "t.ini:5: [model] activation: expected relu, got 'tanh'"},
+    {GRID "[model]\nactivations = relu\n",
+     "t.ini:5: [model] unknown key 'activations' (expected asi, base_scale or "
+     "activation)"},
+    {GRID "[spectral]\nenabled = true\nfrequencies = 1\n",
+     "t.ini:6: [spectral] unknown key 'frequencies'"},
+    {"[data]\nbuiltin = harmonics\nfrequencies = "
+     "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17\n" GRID,
+     "t.ini:3: [data] frequencies: expected at most 16 values"},
+    {"[data]\nbuiltin = harmonics\nfrequencies = 1, 1048577\n" GRID,
+     "t.ini:3: [data] frequencies: expected an integer in [1, 2^20], got "
+     "'1048577'"},
+    {GRID "[spectral]\nenabled = true\ndeltas = 1, 0\n",
+     "t.ini:6: [spectral] deltas: expected a finite number > 0, got '0'"},
+    {GRID "[spectral]\nenabled = true\ndeltas = 2, 2e0\n",
+     "t.ini:6: [spectral] deltas: '2e0' is listed twice"},
+    {GRID "[spectral]\nenabled = true\nmethods = filter, filter\n",
+     "t.ini:6: [spectral] methods: 'filter' is listed twice"},
+    {GRID "[spectral]\nenabled = true\nmax_freq = -1\n",
+     "t.ini:6: [spectral] max_freq: expected an integer in [0, 2^20] (0 = n / "
+     "2), got '-1'"},
+    {GRID "[spectral]\nenabled = true\ngrid_method = all\n",
+     "t.ini:6: [spectral] grid_method: expected auto, gather or reduce, got "
+     "'all'"},
+    {GRID "[run]\ngroup_size = 2147483648\n",
+     "t.ini:5: [run] group_size: expected an integer >= 0 (0 = automatic), "
+     "got '2147483648'"},
+    {GRID "[output]\nfile = \"a.h5\n",
+     "t.ini:5: [output] file: expected a path (quotes only as a matching "
+     "pair), got '\"a.h5'"},
     {GRID "[train]\nmax_steps = -1\n",
      "t.ini:5: [train] max_steps: expected an integer >= 0, got '-1'"},
     {GRID "[train]\nlr_cap = 2\n",
@@ -377,7 +411,8 @@ static void test_defaults(void) {
                     c.feature_cap == 256 && c.cos_threshold == 0.99 &&
                     c.group_size == 0 && c.checkpoint[0] == '\0' &&
                     c.checkpoint_interval == 600 &&
-                    strcmp(c.output, "phasediag.h5") == 0 && c.overwrite == 0,
+                    strcmp(c.output, "phasediag.h5") == 0 && c.overwrite == 0 &&
+                    strcmp(c.activation, "relu") == 0,
                 "other defaults");
   /* nothing else differs from the defaults, padding included */
   memcpy(want.path, c.path, sizeof want.path);
@@ -407,6 +442,7 @@ static void test_all_keys(void) {
       "[model]\n"
       "asi = no\n"
       "base_scale = 0.5\n"
+      "activation = relu\n"
       "[train]\n"
       "tol = 1e-8\n"
       "max_steps = 0\n"
@@ -447,7 +483,9 @@ static void test_all_keys(void) {
                     c.schemes[3] == PD_SCHEME_LECUN &&
                     c.schemes[4] == PD_SCHEME_HE,
                 "schemes: %d", c.nschemes);
-  PD_TEST_CHECK(c.asi == 0 && c.base_scale == 0.5, "model");
+  PD_TEST_CHECK(
+      c.asi == 0 && c.base_scale == 0.5 && strcmp(c.activation, "relu") == 0,
+      "model");
   PD_TEST_CHECK(c.train.tol == 1e-8 && c.train.max_steps == 0 &&
                     c.train.lr_cap == 1.9 && c.train.lr_grow == 10 &&
                     c.train.lr_shrink == 0.25 && c.train.lambda_every == 5 &&
@@ -517,6 +555,90 @@ static void test_comments(void) {
                     c.nseeds == 1 && c.seeds[0] == 5,
                 "comments: widths %d schemes %d asi %d output '%s'", c.nwidths,
                 c.nschemes, c.asi, c.output);
+}
+
+/* ---- the key table ------------------------------------------------------- */
+
+/* A choice key's i-th name stands for the value the code expects. */
+static void check_choice(int key, int value, const char *name) {
+  const pd_confkey *k = pd_confkey_get(key);
+  PD_TEST_CHECK(k && pd_confkey_choice(k, value - k->first) &&
+                    strcmp(pd_confkey_choice(k, value - k->first), name) == 0,
+                "[%s] %s: %d is not '%s'",
+                k ? pd_confkey_section(k->section) : "?", k ? k->name : "?",
+                value, name);
+}
+
+static void test_table(void) {
+  PD_TEST_OK(pd_confkeys_self_check());
+  pd_config c;
+  pd_config_defaults(&c);
+  PD_TEST_OK(pd_confkeys_check(&c));
+  pd_train_options t;
+  pd_train_options_default(&t);
+  PD_TEST_OK(pd_train_options_check(&t));
+  /* the ranges of pd_train_options are the keys' */
+  t.history_points = 100001;
+  PD_TEST_CHECK(pd_train_options_check(&t) == PD_ERR_ARG &&
+                    strstr(pd_error_message(),
+                           "[train] history_points = 100001: expected an "
+                           "integer in [2, 100000]"),
+                "history_points: %s", pd_error_message());
+  pd_train_options_default(&t);
+  t.lr_cap = 2;
+  PD_TEST_CHECK(pd_train_options_check(&t) == PD_ERR_ARG &&
+                    strstr(pd_error_message(),
+                           "[train] lr_cap = 2: expected a number in (0, 2)"),
+                "lr_cap: %s", pd_error_message());
+  pd_train_options_default(&t);
+  t.snapshots = -1;
+  PD_TEST_CHECK(pd_train_options_check(&t) == PD_ERR_ARG &&
+                    strstr(pd_error_message(), "[spectral] snapshots = -1"),
+                "snapshots: %s", pd_error_message());
+  pd_train_options_default(&t);
+  t.progress_seconds = -1;
+  PD_TEST_CHECK(pd_train_options_check(&t) == PD_ERR_ARG &&
+                    strstr(pd_error_message(), "progress_seconds"),
+                "progress_seconds: %s", pd_error_message());
+  c.cos_threshold = 1;
+  PD_TEST_CHECK(pd_confkeys_check(&c) == PD_ERR_ARG &&
+                    strstr(pd_error_message(), "[features] cos_threshold = 1"),
+                "cos_threshold: %s", pd_error_message());
+  /* choices stand for the values of the code's enums */
+  check_choice(PD_K_SOURCE, PD_DATA_IDX, "idx");
+  check_choice(PD_K_SAMPLING, PD_SAMPLING_RANDOM, "random");
+  check_choice(PD_K_TEST, PD_TEST_HOLDOUT, "holdout");
+  check_choice(PD_K_SP_GRID_METHOD, PD_GRIDSPEC_REDUCE, "reduce");
+  check_choice(PD_K_SCHEMES, PD_SCHEME_LECUN, "lecun");
+  const char *bits[] = {"dft", "projection", "filter", "grid"};
+  const int want[] = {PD_SP_DFT, PD_SP_PROJECTION, PD_SP_FILTER, PD_SP_GRID};
+  for (int i = 0; i < 4; i++) {
+    check_choice(PD_K_SP_METHODS, i, bits[i]);
+    PD_TEST_CHECK(want[i] == 1 << i, "%s is not bit %d", bits[i], i);
+  }
+  /* one list of built-in sets: the parser takes each, the loader knows it */
+  for (int i = 0; i < PD_DATASET_NBUILTIN; i++) {
+    char text[128];
+    const char *b = pd_dataset_builtin_names[i];
+    snprintf(text, sizeof text, "[data]\nbuiltin = %s\n" GRID, b);
+    PD_TEST_CHECK(pd_config_parse("t.ini", text, &c) == PD_OK &&
+                      strcmp(c.builtin, b) == 0,
+                  "builtin = %s: %s", b, pd_error_message());
+    pd_data *data = NULL;
+    PD_TEST_OK(pd_dataset_builtin(b, 2, 2, 1, &data));
+    pd_data_destroy(&data);
+  }
+  /* --help-config: a header and one row per key */
+  FILE *f = tmpfile();
+  PD_TEST_CHECK(f != NULL, "tmpfile");
+  if (!f) return;
+  PD_TEST_OK(pd_conftext_help(f));
+  rewind(f);
+  char line[1024];
+  int rows = 0;
+  while (fgets(line, sizeof line, f)) rows += line[0] == '|';
+  fclose(f);
+  PD_TEST_CHECK(rows == PD_K_COUNT + 2, "--help-config: %d rows", rows);
 }
 
 /* ---- pd_config_load ------------------------------------------------------ */
@@ -689,6 +811,7 @@ int main(int argc, char **argv) {
   test_defaults();
   test_all_keys();
   test_comments();
+  test_table();
   test_load();
   test_bad_files();
   return pd_test_end("test_config");

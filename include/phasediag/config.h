@@ -2,32 +2,13 @@
  * inih, then broadcast.  Every error names the file, the line, the section
  * and key, and what was expected; unknown sections and keys are errors.
  *
- *   [data]     source = builtin | hdf5 | idx
- *              builtin = paper1d | sines | relu_mix   (source = builtin)
- *              n, d, data_seed                         (sines, relu_mix)
- *              file = PATH                             (source = hdf5: /x, /y)
- *              images, labels = PATH                   (source = idx)
- *              n                                       (idx: first n samples)
- *              builtin = harmonics: n, d, data_seed, frequencies = comma list
- *              of integers (1, 3, 5), sampling = uniform | random
- *              builtin = parity: d (10), n (training points), data_seed
- *              test = none | grid | holdout, test_n    (a test set)
- *   [grid]     gamma, gamma_prime = comma list or start:stop:step
- *              widths = comma list (integers >= 2; 1e4 accepted)
- *              seeds = comma list (integers >= 0)
- *              schemes = comma list of ntk, mean_field, xavier, lecun, he
- *   [model]    asi = true|false, base_scale = C
- *   [train]    tol, max_steps, lr_cap, lr_grow, lr_shrink, lambda_every,
- *              power_iters, max_rejects, history_points
- *   [classify] band
- *   [features] cap (neurons kept per snapshot), cos_threshold
- *   [spectral] enabled, snapshots, methods = dft, projection, filter, grid,
- *              peaks, peak_rel, max_freq, delta_tol, deltas, grid_n,
- *              grid_method = auto | gather | reduce
- *   [ntk]      enabled, top, ridge, lfp
- *   [run]      group_size (0 = automatic), checkpoint (path; default
- *              <output>.ckpt), checkpoint_interval (seconds, 600; 0 = off)
- *   [output]   file, overwrite = true|false
+ * Sections: [data] [grid] [model] [train] [classify] [features] [spectral]
+ * [ntk] [run] [output].  Every key -- its type, range, default and
+ * meaning, and the field below it goes to -- is one entry of the key table
+ * (confkeys.c); `phasediag --help-config` prints the table (it is the
+ * README's).  This module reads the file (inih), checks the keys against
+ * each other (a key the data source does not use, odd widths with asi,
+ * ...) and broadcasts the result.
  *
  * The struct is plain data (fixed arrays) so it can be broadcast as bytes. */
 #ifndef PHASEDIAG_CONFIG_H
@@ -92,8 +73,9 @@ typedef struct {
   uint64_t seeds[PD_CONFIG_MAX_LIST];
   int schemes[PD_SCHEME_COUNT]; /* pd_scheme_kind */
   /* [model] */
-  int asi;           /* default true */
-  double base_scale; /* default 1 */
+  int asi;             /* default true */
+  double base_scale;   /* default 1 */
+  char activation[16]; /* the hidden units' nonlinearity: "relu" */
   /* [train] */
   pd_train_options train;
   /* [classify] */

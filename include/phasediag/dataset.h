@@ -45,6 +45,11 @@
 /* The default Fashion-MNIST files of Debian's dataset-fashion-mnist. */
 #define PD_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
 
+/* The built-in data sets, in the order above: [data] builtin takes these
+ * names and no others. */
+#define PD_DATASET_NBUILTIN 5
+extern const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN];
+
 /* Local: a built-in data set (n, d ignored for paper1d; 0 means the
  * default n = 64, d = 1). */
 int pd_dataset_builtin(const char *name, int64_t n, int d, uint64_t seed,

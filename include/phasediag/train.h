@@ -122,8 +122,12 @@ typedef struct pd_train_state {
   const double *f, *v; /* outputs at the training points, power vector */
 } pd_train_state;
 
+/* The defaults of the options that are job-file keys ([train], [spectral]
+ * snapshots) come from the key table (confkeys.h), as do their ranges; the
+ * others are 0 and NULL. */
 void pd_train_options_default(pd_train_options *opt);
-/* PD_ERR_ARG naming the first bad option. */
+/* PD_ERR_ARG naming the first bad option: outside its key's range, or a
+ * negative progress_seconds. */
 int pd_train_options_check(const pd_train_options *opt);
 
 typedef struct {

@@ -3,8 +3,9 @@
  * Every input is parsed as the text of "fuzz.ini".  A rejection must be
  * PD_ERR_CONFIG (or PD_ERR_ARG) with a message that names the file and, when
  * it names a line, a line the text has.  An accepted configuration must be
- * self-consistent: the ranges the parser promises, a grid with points and
- * widths, valid training options (pd_train_options_check).  Parsing is
+ * self-consistent: the ranges the parser promises (the key table's, checked
+ * by pd_confkeys_check, and by hand), a grid with points and widths, valid
+ * training options (pd_train_options_check).  Parsing is
  * deterministic: a second parse of the same text gives the same bytes (or the
  * same message).  Anything else aborts, which libFuzzer reports as a crash.
  *
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "phasediag/config.h"
+#include "phasediag/confkeys.h"
 #include "phasediag/error.h"
 #include "phasediag/scheme.h"
 #include "phasediag/train.h"
@@ -102,7 +104,11 @@ static void pd_fuzz_check_accepted(const pd_config *c, const char *text) {
   /* [model], [train], [classify], [features], [run] */
   REQUIRE(c->asi == 0 || c->asi == 1);
   REQUIRE(isfinite(c->base_scale) && c->base_scale > 0);
+  REQUIRE(strcmp(c->activation, "relu") == 0);
   pd_error_clear();
+  if (pd_confkeys_check(c) != PD_OK)
+    pd_fuzz_fail("accepted config is outside the key table's ranges", text,
+                 pd_error_message());
   if (pd_train_options_check(&c->train) != PD_OK)
     pd_fuzz_fail("accepted config has invalid [train] options", text,
                  pd_error_message());

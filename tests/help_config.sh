@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The README's table of job file keys is the output of phasediag
+# --help-config (the key table of src/confkeys.c), line for line.
+# usage: help_config.sh PHASEDIAG README.md
+set -u
+exe=$1 readme=$2
+got=$(mktemp) want=$(mktemp)
+trap 'rm -f "$got" "$want"' EXIT
+if ! "$exe" --help-config >"$got"; then
+  echo "FAIL: phasediag --help-config exited with status $?"
+  exit 1
+fi
+sed -n '/^<!-- BEGIN generated key table -->$/,/^<!-- END generated key table -->$/p' \
+  "$readme" | sed '1d;$d' >"$want"
+if [ ! -s "$want" ]; then
+  echo "FAIL: $readme has no generated key table between its BEGIN and END lines"
+  exit 1
+fi
+if ! diff -u "$want" "$got"; then
+  echo "FAIL: the README's key table differs from phasediag --help-config"
+  echo "(replace the lines between the BEGIN and END lines of README.md's"
+  echo "\"Job file keys\" with the output of phasediag --help-config)"
+  exit 1
+fi
+echo "ok: README key table = phasediag --help-config ($(wc -l <"$got") lines)"
