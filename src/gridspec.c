@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "activation_defs.h"
 #include "phasediag/error.h"
 #include "phasediag/fft.h"
 #include "phasediag/mem.h"
@@ -39,11 +40,11 @@ static void gs_coords(const pd_gridspec *g, int64_t gp, double *x) {
 
 /* For GS_LANES points (coordinates xt[j * GS_LANES + p]): s[p] = the plain
  * double sum over neurons kb..ke-1 (one block), in increasing k, of
- * a_k relu(w_0 x_0 + .. + w_{d-1} x_{d-1} + w_d), parameters w[j*stride+k].
- * Not inlined: both methods run exactly this code. */
-__attribute__((noinline)) static void gs_block_sums(
-    const double *a, const double *w, int64_t stride, int64_t kb, int64_t ke,
-    int d, const double *xt, double *s) {
+ * a_k sigma(w_0 x_0 + .. + w_{d-1} x_{d-1} + w_d), parameters w[j*stride+k];
+ * a template over the activation act (activation_defs.h). */
+PD_TEMPLATE void gs_block_sums_t(int act, const double *a, const double *w,
+                                 int64_t stride, int64_t kb, int64_t ke, int d,
+                                 const double *xt, double *s) {
   double acc[GS_LANES], z[GS_LANES];
   for (int p = 0; p < GS_LANES; p++) acc[p] = 0.0;
   for (int64_t k = kb; k < ke; k++) {
@@ -57,22 +58,29 @@ __attribute__((noinline)) static void gs_block_sums(
     const double bias = w[d * stride + k], ak = a[k];
     for (int p = 0; p < GS_LANES; p++) {
       double zp = z[p] + bias;
-      acc[p] = acc[p] + ak * (zp > 0.0 ? zp : 0.0);
+      acc[p] = acc[p] + ak * pd_act_sigma(act, zp);
     }
   }
   for (int p = 0; p < GS_LANES; p++) s[p] = acc[p];
 }
 
+/* Not inlined: both methods run exactly this code. */
+__attribute__((noinline)) static void gs_block_sums(
+    int act, const double *a, const double *w, int64_t stride, int64_t kb,
+    int64_t ke, int d, const double *xt, double *s) {
+  PD_ACT_DISPATCH(act, gs_block_sums_t, a, w, stride, kb, ke, d, xt, s);
+}
+
 /* Exact sums into acc[0..np) (np <= GS_LANES points, coordinates xt, unused
  * lanes ignored) of the block partials of neurons 0..mloc-1 of (a, w); local
  * index 0 must start a global block. */
-static void gs_points_sum(const double *a, const double *w, int64_t stride,
-                          int64_t mloc, int d, const double *xt, int np,
-                          pd_acc *acc) {
+static void gs_points_sum(int act, const double *a, const double *w,
+                          int64_t stride, int64_t mloc, int d, const double *xt,
+                          int np, pd_acc *acc) {
   double s[GS_LANES];
   for (int64_t kb = 0; kb < mloc; kb += PD_NET_BLOCK) {
     int64_t ke = kb + PD_NET_BLOCK < mloc ? kb + PD_NET_BLOCK : mloc;
-    gs_block_sums(a, w, stride, kb, ke, d, xt, s);
+    gs_block_sums(act, a, w, stride, kb, ke, d, xt, s);
     for (int p = 0; p < np; p++) pd_acc_add(&acc[p], s[p]);
   }
 }
@@ -409,7 +417,7 @@ static int gs_eval_gather(pd_gridspec *g, pd_net *net, double *h) {
     int np = g->npts - p0 < GS_LANES ? (int)(g->npts - p0) : GS_LANES;
     gs_lane_coords(g, g->off + p0, np, xt);
     pd_acc_zero(acc, GS_LANES);
-    gs_points_sum(par, par + m, m, m, d, xt, np, acc);
+    gs_points_sum(cfg->act->id, par, par + m, m, m, d, xt, np, acc);
     for (int p = 0; p < np; p++)
       h[p0 + p] = pd_acc_value(&acc[p]) / cfg->scales.alpha;
   }
@@ -443,7 +451,8 @@ static int gs_eval_reduce(pd_gridspec *g, pd_net *net, double *h) {
       for (int64_t i = 0; i < c; i += GS_LANES) {
         int nl = c - i < GS_LANES ? (int)(c - i) : GS_LANES;
         gs_lane_coords(g, off + p0 + i, nl, xt);
-        gs_points_sum(v.a, v.w, v.stride, v.mloc, d, xt, nl, acc + i);
+        gs_points_sum(cfg->act->id, v.a, v.w, v.stride, v.mloc, d, xt, nl,
+                      acc + i);
       }
       err = pd_acc_reduce(acc, (size_t)c, r, g->comm);
       if (err == PD_OK && r == g->rank)

@@ -101,6 +101,11 @@ static int pd_net_check_config(const pd_net_config *c) {
            "scales must be finite with alpha > 0 and beta >= 0 (alpha %g, "
            "beta1 %g, beta2 %g)",
            s->alpha, s->beta1, s->beta2);
+  int nact;
+  const pd_activation *acts = pd_activation_list(&nact);
+  PD_CHECK(!c->act || (c->act->id >= 0 && c->act->id < nact &&
+                       c->act == &acts[c->act->id]),
+           PD_ERR_ARG, "the activation is not one of the registry's");
   return PD_OK;
 }
 
@@ -130,6 +135,7 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
   PD_COLLECTIVE(comm, err);
   net->comm = MPI_COMM_NULL;
   net->cfg = *cfg;
+  if (!net->cfg.act) net->cfg.act = pd_activation_default();
   int rc = MPI_Comm_dup(comm, &net->comm);
   if (rc != MPI_SUCCESS) {
     err = pd_error_mpi(rc, __FILE__, __LINE__, __func__, "MPI_Comm_dup");
@@ -230,8 +236,13 @@ static int pd_net_check_data(const pd_net *net, const pd_data *data) {
 
 static pd_shard pd_net_shard(const pd_net *net) {
   int nx = 1 - net->cur;
-  return (pd_shard){net->a[net->cur], net->w[net->cur], net->a[nx],
-                    net->w[nx],       net->stride,      net->mloc};
+  return (pd_shard){.a = net->a[net->cur],
+                    .w = net->w[net->cur],
+                    .an = net->a[nx],
+                    .wn = net->w[nx],
+                    .stride = net->stride,
+                    .mloc = net->mloc,
+                    .act = net->cfg.act};
 }
 
 /* Reduce the first n accumulators; write value / alpha to out if given. */

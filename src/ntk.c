@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stddef.h>
 
+#include "activation_defs.h"
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
 
@@ -13,6 +14,11 @@ void dgemm_(const char *transa, const char *transb, const int *m, const int *n,
             const int *ldc, size_t transa_len, size_t transb_len);
 
 static const double pd_pi = 3.14159265358979323846;
+
+int pd_ntk_closed_form_check(const pd_activation *act) {
+  PD_CALL(pd_activation_require_closed_form(act, "infinite-width NTK"));
+  return PD_OK;
+}
 
 double pd_ntk_closed_form(const double *x, const double *xp, int d, double m,
                           const pd_scales *s) {
@@ -71,10 +77,12 @@ typedef struct {
 } pd_ntk_work;
 
 /* Features of rows i0 .. i0+ri-1 for local neurons k0 .. k0+kc-1, column
- * major with leading dimension ld: R = relu(z), S = a [z > 0]. */
-static void pd_ntk_features(const pd_net_view *v, const pd_data *data, int i0,
-                            int ri, int64_t k0, int kc, int ld, double *R,
-                            double *S) {
+ * major with leading dimension ld: R = sigma(z), S = a sigma'(z) (a template
+ * over the activation act, activation_defs.h). */
+PD_TEMPLATE void pd_ntk_features_t(int act, const pd_net_view *v,
+                                   const pd_data *data, int i0, int ri,
+                                   int64_t k0, int kc, int ld, double *R,
+                                   double *S) {
   const int d = data->d;
   for (int kk = 0; kk < kc; kk++) {
     const int64_t k = k0 + kk;
@@ -83,15 +91,21 @@ static void pd_ntk_features(const pd_net_view *v, const pd_data *data, int i0,
       const double *x = data->x + (size_t)(i0 + r) * d;
       double z = bias;
       for (int j = 0; j < d; j++) z += v->w[(size_t)j * v->stride + k] * x[j];
-      R[(size_t)kk * ld + r] = z > 0 ? z : 0.0;
-      S[(size_t)kk * ld + r] = z > 0 ? a : 0.0;
+      R[(size_t)kk * ld + r] = pd_act_sigma(act, z);
+      S[(size_t)kk * ld + r] = pd_act_dmul(act, z, a);
     }
   }
 }
 
+static void pd_ntk_features(int act, const pd_net_view *v, const pd_data *data,
+                            int i0, int ri, int64_t k0, int kc, int ld,
+                            double *R, double *S) {
+  PD_ACT_DISPATCH(act, pd_ntk_features_t, v, data, i0, ri, k0, kc, ld, R, S);
+}
+
 /* This rank's partial sum for the block rows i0.., columns j0.. into
  * w->part (ri x cj, leading dimension ri). */
-static void pd_ntk_partial(const pd_net_view *v, const pd_data *data,
+static void pd_ntk_partial(int act, const pd_net_view *v, const pd_data *data,
                            double alpha, int nb, int i0, int ri, int j0, int cj,
                            pd_ntk_work *w) {
   const double one = 1.0;
@@ -99,10 +113,10 @@ static void pd_ntk_partial(const pd_net_view *v, const pd_data *data,
   for (size_t e = 0; e < (size_t)ri * cj; e++) w->P1[e] = w->P2[e] = 0;
   for (int64_t k0 = 0; k0 < v->mloc; k0 += PD_NTK_CHUNK) {
     int kc = (int)(v->mloc - k0 < PD_NTK_CHUNK ? v->mloc - k0 : PD_NTK_CHUNK);
-    pd_ntk_features(v, data, i0, ri, k0, kc, nb, w->RI, w->SI);
+    pd_ntk_features(act, v, data, i0, ri, k0, kc, nb, w->RI, w->SI);
     const double *RJ = w->RI, *SJ = w->SI;
     if (!same) {
-      pd_ntk_features(v, data, j0, cj, k0, kc, nb, w->RJ, w->SJ);
+      pd_ntk_features(act, v, data, j0, cj, k0, kc, nb, w->RJ, w->SJ);
       RJ = w->RJ;
       SJ = w->SJ;
     }
@@ -199,13 +213,15 @@ int pd_ntk_empirical(pd_net *net, const pd_data *data, pd_dmat *K) {
   err = pd_ntk_work_alloc(&w, K->nb);
   err = pd_error_collective(comm, err, __FILE__, __LINE__);
   const pd_net_view v = pd_net_get_view(net);
-  const double alpha = pd_net_get_config(net)->scales.alpha;
+  const pd_net_config *cfg = pd_net_get_config(net);
+  const double alpha = cfg->scales.alpha;
+  const int act = cfg->act->id; /* set by pd_net_create */
   const int n = K->n, nb = K->nb, nblk = (n + nb - 1) / nb;
   for (int bi = 0; bi < nblk && err == PD_OK; bi++) {
     const int i0 = bi * nb, ri = n - i0 < nb ? n - i0 : nb;
     for (int bj = 0; bj <= bi && err == PD_OK; bj++) {
       const int j0 = bj * nb, cj = n - j0 < nb ? n - j0 : nb;
-      pd_ntk_partial(&v, data, alpha, nb, i0, ri, j0, cj, &w);
+      pd_ntk_partial(act, &v, data, alpha, nb, i0, ri, j0, cj, &w);
       err = pd_ntk_reduce_block(K, bi, bj, ri, cj, w.part, w.recv);
       err = pd_error_collective(comm, err, __FILE__, __LINE__);
     }

@@ -83,6 +83,8 @@ static int pd_theory_check_args(pd_net *net, const pd_data *train,
            opt ? opt->top : 0);
   PD_CHECK(!opt || (opt->ridge >= 0 && isfinite(opt->ridge)), PD_ERR_ARG,
            "ridge %g must be finite and >= 0", opt ? opt->ridge : 0.0);
+  /* Theta_inf, the linear prediction and the LFP are relu's closed forms */
+  PD_CALL(pd_ntk_closed_form_check(cfg->act));
   return PD_OK;
 }
 

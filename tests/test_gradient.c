@@ -1,8 +1,10 @@
 /* Gradient, Gram product and descent step against finite differences; the
- * AVX2 and portable kernels against each other, bit for bit. */
+ * AVX2 and portable kernels against each other, bit for bit; both for every
+ * registered activation. */
 #include <string.h>
 
 #include "pd_test.h"
+#include "phasediag/activation.h"
 #include "phasediag/kernel.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
@@ -16,7 +18,7 @@ static double loss(pd_net *net, const pd_data *data, double *f) {
   return 0.5 * s / (double)data->n;
 }
 
-static void check_dim(int d) {
+static void check_dim(const pd_activation *act, int d) {
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   const int64_t n = 9;
@@ -25,7 +27,8 @@ static void check_dim(int d) {
                        .m = 2 * PD_NET_BLOCK + 24,
                        .scales = {3.0, 0.7, 1.1},
                        .seed = 5,
-                       .task = 1};
+                       .task = 1,
+                       .act = act};
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
   pd_net_view v = pd_net_get_view(net);
@@ -62,9 +65,9 @@ static void check_dim(int d) {
         double err = fabs(fd - g) / (fabs(g) + 1e-7);
         if (err > worst) worst = err;
         PD_TEST_CHECK(err < 1e-5,
-                      "d=%d neuron %lld param %d: grad %.10g, "
+                      "%s d=%d neuron %lld param %d: grad %.10g, "
                       "finite difference %.10g",
-                      d, (long long)K, j, g, fd);
+                      act->name, d, (long long)K, j, g, fd);
       }
     }
   }
@@ -92,8 +95,8 @@ static void check_dim(int d) {
   for (int64_t i = 0; i < n; i++) {
     double fd = (fp[i] - fm[i]) / (2 * eps);
     PD_TEST_CHECK(fabs(fd - u[i]) <= 1e-5 * (fabs(u[i]) + 1e-3),
-                  "d=%d (J J^T v)_%lld = %.10g, finite difference %.10g", d,
-                  (long long)i, u[i], fd);
+                  "%s d=%d (J J^T v)_%lld = %.10g, finite difference %.10g",
+                  act->name, d, (long long)i, u[i], fd);
   }
 
   /* a descent step is theta - lr grad exactly; undo restores theta */
@@ -127,14 +130,15 @@ static void check_dim(int d) {
 }
 
 /* outputs, J J^T v and 5 descent steps with each kernel implementation */
-static void run_isa(pd_isa isa, int d, double *out) {
+static void run_isa(pd_isa isa, const pd_activation *act, int d, double *out) {
   pd_kernel_set_isa(isa);
   pd_data *data = pd_test_random_data(33, d, 77);
   pd_net_config cfg = {.d = d,
                        .m = 5 * PD_NET_BLOCK + 40,
                        .scales = {2.0, 1.0, 1.0},
                        .seed = 9,
-                       .task = 0};
+                       .task = 0,
+                       .act = act};
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
   double f[33], c[33];
@@ -154,28 +158,43 @@ static void run_isa(pd_isa isa, int d, double *out) {
   pd_kernel_set_isa(PD_ISA_AUTO);
 }
 
-int main(int argc, char **argv) {
-  MPI_Init(&argc, &argv);
-  check_dim(1);
-  check_dim(2);
-  check_dim(10); /* beyond the small-d register path */
+/* The AVX2 kernels against the portable ones for activation act. */
+static void compare_isas(const pd_activation *act, int rank) {
   double g[100], x[100];
-  int rank;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   /* d = 1 (its own AVX2 kernel), small d, d past the small-d path, odd n
    * (33) against the 4-sample blocking */
   const int dims[] = {1, 3, 20};
   for (int k = 0; k < 3; k++) {
-    run_isa(PD_ISA_GENERIC, dims[k], g);
-    pd_isa used = pd_kernel_set_isa(PD_ISA_AVX2);
+    run_isa(PD_ISA_GENERIC, act, dims[k], g);
+    pd_kernel_set_isa(PD_ISA_AVX2);
     const char *name = pd_kernel_name(dims[k]);
-    run_isa(PD_ISA_AVX2, dims[k], x);
+    run_isa(PD_ISA_AVX2, act, dims[k], x);
     PD_TEST_CHECK(memcmp(g, x, sizeof g) == 0,
-                  "d = %d: portable and %s kernels differ", dims[k], name);
+                  "%s d = %d: portable and %s kernels differ", act->name,
+                  dims[k], name);
     if (rank == 0)
-      printf("d = %d: kernel %s compared with generic%s\n", dims[k], name,
-             used == PD_ISA_AVX2 ? "" : " (no AVX2 here: generic only)");
+      printf("%s d = %d: kernel %s compared with generic\n", act->name, dims[k],
+             name);
     pd_kernel_set_isa(PD_ISA_AUTO);
   }
+}
+
+int main(int argc, char **argv) {
+  MPI_Init(&argc, &argv);
+  int rank, nact;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  const pd_activation *acts = pd_activation_list(&nact);
+  for (int a = 0; a < nact; a++) {
+    check_dim(&acts[a], 1);
+    check_dim(&acts[a], 2);
+    check_dim(&acts[a], 10); /* beyond the small-d register path */
+  }
+  const int avx2 = pd_kernel_set_isa(PD_ISA_AVX2) == PD_ISA_AVX2;
+  pd_kernel_set_isa(PD_ISA_AUTO);
+  if (!avx2 && rank == 0)
+    printf(
+        "no AVX2+FMA on this CPU: the AVX2 kernels are not compared "
+        "(skipped; the portable kernels were checked above)\n");
+  for (int a = 0; avx2 && a < nact; a++) compare_isas(&acts[a], rank);
   return pd_test_end("test_gradient");
 }

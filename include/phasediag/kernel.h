@@ -8,14 +8,18 @@
  * exactly to acc[i] (repsum.h).  Shards are padded with zero neurons to a
  * multiple of 8: those add exact zeros, so no tail loop exists.
  *
- * Two implementations give the same bits: a portable one (fma() from C99)
- * and an AVX2+FMA one for d = 1, chosen at run time.  Both use the same
- * operations in the same order; fma rounds once either way. */
+ * The activation sigma is the shard's (activation.h); every kernel is
+ * instantiated for every registered activation (kernel_body.h).  The
+ * implementations give the same bits: a portable one (fma() from C99) and
+ * AVX2+FMA ones (d = 1 and any d), chosen at run time.  They use the same
+ * operations in the same order, fma rounds once either way, and an
+ * activation's scalar and vector forms agree bit for bit. */
 #ifndef PHASEDIAG_KERNEL_H
 #define PHASEDIAG_KERNEL_H
 
 #include <stdint.h>
 
+#include "phasediag/activation.h"
 #include "phasediag/data.h"
 #include "phasediag/repsum.h"
 
@@ -33,12 +37,13 @@ typedef struct {
   const double *a, *w; /* a[k], w[j*stride + k]: current parameters */
   double *an, *wn;     /* candidate parameters (descend only) */
   int64_t stride, mloc;
+  const pd_activation *act; /* sigma; NULL: relu */
 } pd_shard;
 
 /* tmp is scratch of 2 (d + 2) PD_LANES doubles; P holds n x PD_LANES lane
  * partials (zero on entry and on return); acc has n accumulators. */
 
-/* acc[i] += sum_k a_k relu(w_k . x~_i) */
+/* acc[i] += sum_k a_k sigma(w_k . x~_i) */
 void pd_kernel_output(const pd_shard *sh, const pd_data *data, double *P,
                       pd_acc *acc);
 /* an, wn = theta - lr J^T c (unscaled J), then acc[i] += output at an, wn;

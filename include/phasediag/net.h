@@ -1,6 +1,6 @@
-/* The sharded two-layer ReLU network.
+/* The sharded two-layer network, sigma its activation (relu by default).
  *
- *   f(x) = (1/alpha) sum_k a_k relu(w_k . (x, 1)),   k = 0 .. m-1
+ *   f(x) = (1/alpha) sum_k a_k sigma(w_k . (x, 1)),   k = 0 .. m-1
  *
  * Neurons are split into fixed blocks of PD_NET_BLOCK; each rank of the
  * network's communicator owns a contiguous range of whole blocks.  Sums over
@@ -20,6 +20,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "phasediag/activation.h"
 #include "phasediag/data.h"
 #include "phasediag/scheme.h"
 
@@ -32,6 +33,8 @@ typedef struct {
   int asi;          /* antisymmetric init: pairs (a, w), (-a, w); m even */
   uint64_t seed;    /* RNG key part 1 */
   uint64_t task;    /* RNG key part 2 */
+  const pd_activation *act; /* sigma (activation.h); NULL: the default,
+                               relu (the net's copy then holds relu) */
 } pd_net_config;
 
 typedef struct pd_net pd_net;

@@ -1,17 +1,20 @@
-/* The neural tangent kernel of the two-layer ReLU network, as a distributed
+/* The neural tangent kernel of the two-layer network, as a distributed
  * n x n matrix (dmat.h) for the linear theory.
  *
- * Infinite width, x~ = (x, 1), theta = angle(x~, x~'):
+ * Infinite width, relu only (the arc-cosine kernel; see
+ * pd_ntk_closed_form_check), x~ = (x, 1), theta = angle(x~, x~'):
  *
  *   Theta(x, x') = (m / alpha^2) [ beta2^2 |x~| |x~'| (sin theta
  *                  + (pi - theta) cos theta) / (2 pi)
  *                  + beta1^2 (x~ . x~') (pi - theta) / (2 pi) ]
  *
- * Empirical, at the net's parameters (J the Jacobian of the outputs):
+ * Empirical, at the net's parameters (J the Jacobian of the outputs), for
+ * any activation sigma of the net:
  *
  *   Theta_ij = sum_k J_ik . J_jk
- *            = (1 / alpha^2) sum_k [ relu(z_ik) relu(z_jk)
- *              + a_k^2 [z_ik > 0] [z_jk > 0] x~_i . x~_j ],  z_ik = w_k . x~_i
+ *            = (1 / alpha^2) sum_k [ sigma(z_ik) sigma(z_jk)
+ *              + a_k^2 sigma'(z_ik) sigma'(z_jk) x~_i . x~_j ],
+ *   z_ik = w_k . x~_i
  *
  * Collective calls are marked; all others are local. */
 #ifndef PHASEDIAG_NTK_H
@@ -19,14 +22,21 @@
 
 #include <stdint.h>
 
+#include "phasediag/activation.h"
 #include "phasediag/data.h"
 #include "phasediag/dmat.h"
 #include "phasediag/net.h"
 #include "phasediag/scheme.h"
 
-/* Pure: the infinite-width kernel Theta(x, x') for inputs x, xp of dimension
- * d (the bias component is appended here), width m and scales s.  The angle
- * is computed as 2 atan2(|u - v|, |u + v|) on the unit vectors, accurate
+/* PD_OK if the closed-form infinite-width NTK below holds for activation
+ * act (NULL: relu); otherwise PD_ERR_CONFIG "the closed-form infinite-width
+ * NTK is known only for relu; activation X has none".  Callers that have a
+ * net check its activation before using the two functions below. */
+int pd_ntk_closed_form_check(const pd_activation *act);
+
+/* Pure: relu's infinite-width kernel Theta(x, x') for inputs x, xp of
+ * dimension d (the bias component is appended here), width m and scales
+ * s.  The angle is 2 atan2(|u - v|, |u + v|) on the unit vectors, accurate
  * also for (nearly) parallel inputs. */
 double pd_ntk_closed_form(const double *x, const double *xp, int d, double m,
                           const pd_scales *s);
