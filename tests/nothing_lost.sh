@@ -88,9 +88,10 @@ expect ckpt-dir-unwritable 2 "cannot write the checkpoint /nonexistent/dir/ck" c
 cp "$here/jobs/restart_inflight.ini" long.ini # two tasks of several seconds
 "$mpiexec" -n 2 "$exe" --quiet --output long.h5 long.ini >A.log 2>&1 &
 apid=$!
-for _ in $(seq 100); do [ -e long.h5.lock ] && break; sleep 0.1; done
-expect lock-refuses-second-run 2 "long.h5 is in use by another run: the lock file long.h5.lock is held by pid" --output long.h5 long.ini
+for _ in $(seq 600); do [ -e long.h5.lock ] && break; sleep 0.1; done
+# at once, while A has just started: a file appears at A's output path
 echo "not yours" >long.h5
+expect lock-refuses-second-run 2 "long.h5 is in use by another run: the lock file long.h5.lock is held by pid" --overwrite --output long.h5 long.ini
 wait $apid
 st=$?
 if [ $st -eq 1 ] && [ "$(cat long.h5)" = "not yours" ] && [ -s long.h5.tmp ] &&
@@ -123,7 +124,7 @@ expect data-fifo 2 "data file data.fifo is a FIFO" fifo_data.ini
 rm -f st long.h5*
 "$mpiexec" -n 2 "$exe" --quiet --status-file st --output long.h5 long.ini >B.log 2>&1 &
 bpid=$!
-for _ in $(seq 100); do [ -e long.h5.ckpt.reserve ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -e long.h5.ckpt.reserve ] && break; sleep 0.1; done
 sleep 1
 kill -TERM $bpid
 wait $bpid
@@ -150,9 +151,9 @@ expect checkpoint-as-job 2 "is an HDF5 file (a checkpoint or a result file?), no
 $py -c 'import h5py, time, sys
 f = h5py.File("data.h5", "a")
 open("held", "w").close()
-time.sleep(20)' &
+time.sleep(120)' &
 hpid=$!
-for _ in $(seq 100); do [ -e held ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -e held ] && break; sleep 0.1; done
 expect data-locked 2 "data.h5: locked by another process that has it open for writing" hjob.ini
 kill $hpid 2>/dev/null
 wait $hpid 2>/dev/null
