@@ -75,3 +75,21 @@ def test_no_default_ignore(scans):
     p = run_tool("pdcompare", "--no-default-ignore", scans[1], scans[1])
     assert p.returncode == 0
     assert lines(p.stdout)["/runs/seconds"].startswith("equal")
+
+
+def test_snapshot_wall_times_ignored(fpscans, tmp_path):
+    """After a stop and resume only the wall times differ: EQUAL, exit 0;
+    the same change anywhere else is a difference."""
+    import shutil
+    src = fpscans["fp1d"]
+    copy = tmp_path / "resumed.h5"
+    shutil.copy(src, copy)
+    with h5py.File(copy, "r+") as f:
+        f["snapshots/seconds"][...] = f["snapshots/seconds"][...] + 1.0
+    p = run_tool("pdcompare", src, str(copy))
+    assert p.returncode == 0, p.stdout
+    assert lines(p.stdout)["/snapshots/seconds"].startswith("ignored")
+    with h5py.File(copy, "r+") as f:
+        f["snapshots/step"][...] = f["snapshots/step"][...] + 1
+    p = run_tool("pdcompare", src, str(copy))
+    assert p.returncode == 1, p.stdout
