@@ -76,7 +76,7 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   opt.max_steps = steps;
   opt.history_points = 2;
   pd_train_result res;
-  PD_CALL(pd_train(net, data, &opt, &res));
+  PD_CALL(pd_train(net, data, &opt, NULL, &res));
   PD_CALL(pd_net_destroy(&net));
 
   double work = (double)m * (double)n * (double)steps;

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "activation_defs.h" /* PD_ACT_COUNT */
+#include "phasediag/activation.h"
 #include "phasediag/conftext.h"
 #include "phasediag/dataset.h"
 #include "phasediag/error.h"
@@ -25,7 +27,14 @@ static const char *const pd_section_names[PD_S_COUNT] = {
 static const char *const pd_source_names[] = {"builtin", "hdf5", "idx"};
 static const char *const pd_sampling_names[] = {"auto", "uniform", "random"};
 static const char *const pd_test_names[] = {"none", "grid", "holdout"};
-static const char *const pd_activation_names[] = {"relu"};
+/* the registered activations (activation.h), in registry order */
+static const char *pd_activation_of(int i) {
+  int n = 0;
+  const pd_activation *list = pd_activation_list(&n);
+  return i >= 0 && i < n ? list[i].name : NULL;
+}
+/* the registered integrators (integrator.h) */
+static const char *const pd_integrator_names[] = {"gd"};
 static const char *const pd_method_names[] = {"dft", "projection", "filter",
                                               "grid"};
 static const char *const pd_grid_method_names[] = {"auto", "gather", "reduce"};
@@ -134,8 +143,8 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                          .doc = "beta2 of the grid points (beta1 = beta2 "
                                 "m^-gamma', alpha = beta1 beta2 m^gamma)"},
     [PD_K_ACTIVATION] = {PD_S_MODEL, "activation", PD_KT_NAME,
-                         PD_FIELD(activation), PD_NAMES(pd_activation_names),
-                         .text = "relu",
+                         PD_FIELD(activation), .name_of = pd_activation_of,
+                         .nnames = PD_ACT_COUNT, .text = "relu",
                          .doc = "the hidden units' nonlinearity"},
     /* [train] */
     [PD_K_TOL] = {PD_S_TRAIN, "tol", PD_KT_REAL, PD_FIELD(train.tol), .lo = 0,
@@ -181,6 +190,10 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                              PD_FIELD(train.history_points), .imin = 2,
                              .imax = 100000, .value = 64,
                              .doc = "log-spaced history records per run"},
+    [PD_K_INTEGRATOR] = {PD_S_TRAIN, "integrator", PD_KT_NAME,
+                         PD_FIELD(train.integrator),
+                         PD_NAMES(pd_integrator_names), .text = "gd",
+                         .doc = "the step rule (flow integrator)"},
     /* [classify] */
     [PD_K_BAND] = {PD_S_CLASSIFY, "band", PD_KT_REAL, PD_FIELD(band), .lo = 0,
                    .hi = PD_INF, .open = PD_KEY_OPEN_HI, .value = 0.1,

@@ -321,8 +321,12 @@ static int pd_sched_loop(pd_sched *s, MPI_Comm comm, const pd_plan *plan,
     if (t < 0) break;
     s->calls = 0;
     s->last_state = MPI_Wtime();
-    int err = pd_task_run(s->group, plan, tjob, t,
-                          master ? pd_sched_poll : NULL, s, s->buf);
+    /* the trainer answers peers (master) and stops on request */
+    const pd_train_hooks hooks = {.poll = master ? pd_sched_poll : NULL,
+                                  .poll_ctx = s,
+                                  .stop = pd_sched_stop,
+                                  .stop_ctx = s};
+    int err = pd_task_run(s->group, plan, tjob, t, &hooks, s->buf);
     if (s->agree_pending) { /* every rank of the group has one, or none */
       PD_CALL_MPI(MPI_Wait(&s->agree, MPI_STATUS_IGNORE));
       s->agree_pending = 0;
@@ -386,24 +390,15 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
   PD_CHECK(s.len <= INT32_MAX, PD_ERR_ARG, "task record of %lld doubles",
            (long long)s.len);
   PD_CHECK(rank != 0 || results, PD_ERR_ARG, "rank 0 needs a results array");
-  /* the tasks see a copy of the config whose trainer options carry the
-   * stop hook */
-  pd_config *cfg = NULL;
   int err = pd_calloc((size_t)s.len, sizeof(double), &s.buf);
   if (!err) err = pd_calloc((size_t)s.len, sizeof(double), &s.rbuf);
   if (!err) err = pd_calloc((size_t)ngroups, sizeof(int), &s.stop_sent);
   if (!err) err = pd_calloc((size_t)ngroups, sizeof(int), &s.ended);
   if (!err) err = pd_calloc((size_t)ngroups, sizeof(MPI_Request), &s.stops);
-  if (!err) err = pd_calloc(1, sizeof *cfg, &cfg);
   err = pd_error_collective(comm, err, __FILE__, __LINE__);
   int undone = 0;
   if (!err) {
     for (int c = 0; c < ngroups; c++) s.stops[c] = MPI_REQUEST_NULL;
-    *cfg = *job->cfg;
-    cfg->train.stop = pd_sched_stop;
-    cfg->train.stop_ctx = &s;
-    pd_job tjob = *job;
-    tjob.cfg = cfg;
     if (MPI_Comm_dup(comm, &s.comm) != MPI_SUCCESS ||
         MPI_Comm_split(comm, color, rank, &s.group) != MPI_SUCCESS)
       err = pd_error_raise(PD_ERR_MPI, __FILE__, __LINE__, __func__,
@@ -413,12 +408,11 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
       MPI_Comm_rank(s.group, &grank);
       MPI_Comm_size(s.group, &s.gsize);
       s.leader = grank == 0;
-      err = pd_sched_loop(&s, comm, plan, &tjob, &undone);
+      err = pd_sched_loop(&s, comm, plan, job, &undone);
     }
   }
   /* one exit: every buffer and communicator freed whatever happened */
   pd_sched_free(&s);
-  pd_free(&cfg);
   if (s.group != MPI_COMM_NULL) MPI_Comm_free(&s.group);
   if (s.comm != MPI_COMM_NULL) MPI_Comm_free(&s.comm);
   PD_CALL(err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phasediag/activation.h"
 #include "phasediag/checkpoint.h"
 #include "phasediag/crc.h"
 #include "phasediag/error.h"
@@ -431,25 +432,25 @@ static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
  * STATE_PREFIX.task-T, written by the group leader (PATH.tmp, then rename),
  * native byte order (a byte-order mark is checked):
  *   "PDTSTATE"                 8 bytes
- *   int64 I[PD_TS_NI]          version, byte-order mark, config hash, task,
- *                              record length, n, d, m, history points,
- *                              nhistory and the trainer's integer state
- *   double D[PD_TS_ND]         the trainer's real state, recent[]
- *   history[nhistory]          (int64 step, double time, loss, rd_w)
- *   f[n], v[n], record[len]    outputs, power vector, the record so far
+ *   int64 H[PD_TS_NH]          version, byte-order mark, config hash, task,
+ *                              record length, n, d, m, history points K
+ *   loop state                 pd_train_state_table's fields in order
+ *                              (nhistory, steps, ..., history, f)
+ *   char integrator[16]        the integrator's name, zero-padded
+ *   integrator state           its type's table's fields in order
+ *   record[len]                the record so far
  *   parameters                 (d + 2) x m doubles: a, then each component
  *                              of w, in global neuron order
  *   uint64 checksum            CRC-32C (crc.h) of every byte above, magic
  *                              to the last parameter, zero-extended
- * The leader reads the whole file and checks the checksum before anything
- * of it is used; then the file size must match exactly.  Anything else (a
- * damaged file, another job, another layout, a truncated file) is ignored
- * with a warning and the task starts from step 0. */
+ * The leader reads the file and checks the checksum before anything of it
+ * is used; then every part must have exactly its size.  Anything else (a
+ * damaged file, another job, another layout, another integrator, a
+ * truncated file) is ignored with a warning and the task starts from step
+ * 0. */
 
 #define PD_TS_MAGIC "PDTSTATE"
-_Static_assert(sizeof(pd_history_point) == 4 * sizeof(double),
-               "a history point is 4 doubles in the state file");
-#define PD_TS_VERSION 2 /* 2: the checksum */
+#define PD_TS_VERSION 3 /* 2: the checksum; 3: the state by field tables */
 #define PD_TS_BOM INT64_C(0x0102030405060708)
 enum {
   PD_TS_I_VERSION,
@@ -461,34 +462,10 @@ enum {
   PD_TS_I_D,
   PD_TS_I_M,
   PD_TS_I_K,
-  PD_TS_I_NHIST,
-  PD_TS_I_STEPS,
-  PD_TS_I_REJECTED,
-  PD_TS_I_MARK_STEP,
-  PD_TS_I_SNAP_MARK,
-  PD_TS_I_LAST_OBS,
-  PD_TS_I_REJECTS,
-  PD_TS_I_NRECENT,
-  PD_TS_I_NEXT_SNAP,
-  PD_TS_I_NSNAP,
-  PD_TS_NI = 24
+  PD_TS_NH
 };
-enum {
-  PD_TS_D_T,
-  PD_TS_D_LR,
-  PD_TS_D_CAP,
-  PD_TS_D_LAMBDA,
-  PD_TS_D_LOSS,
-  PD_TS_D_LOSS0,
-  PD_TS_D_MARK_LOSS,
-  PD_TS_D_NEXT_MARK,
-  PD_TS_D_SECONDS,
-  PD_TS_D_SNAP_SECONDS,
-  PD_TS_D_RECENT, /* PD_TRAIN_WINDOW entries */
-  PD_TS_ND = PD_TS_D_RECENT + PD_TRAIN_WINDOW + 4
-};
-/* bytes of magic, I and D */
-#define PD_TS_HEAD (8 + 8 * PD_TS_NI + 8 * PD_TS_ND)
+#define PD_TS_HEAD (8 + 8 * PD_TS_NH) /* bytes of magic and H */
+#define PD_TS_NAME 16                 /* bytes of the integrator's name */
 
 typedef struct {
   const pd_job *job;
@@ -500,11 +477,6 @@ typedef struct {
   long param_off; /* offset of the parameters in the file */
   uint32_t crc;   /* group leader, writing: CRC-32C of the bytes so far */
 } pd_task_state_io;
-
-static long pd_ts_param_offset(int64_t nhist, int64_t n, int64_t len) {
-  return (long)(PD_TS_HEAD + (int64_t)sizeof(pd_history_point) * nhist +
-                8 * (2 * n + len));
-}
 
 /* fwrite of count items that continues io->crc; 1 if all were written */
 static int pd_ts_write(pd_task_state_io *io, const void *buf, size_t size,
@@ -558,67 +530,54 @@ static int pd_ts_get(void *ctx, int j, int64_t k0, int64_t count,
   return PD_OK;
 }
 
-/* pd_train_options.save_state: the state to PREFIX.task-T (collective on
+/* Leader: header, loop state, integrator name and state, record, through
+ * the field tables.  1 if all were written. */
+static int pd_ts_write_state(pd_task_state_io *io, const pd_net_config *nc,
+                             const pd_train_state *st) {
+  const pd_job *job = io->job;
+  const pd_integrator_type *it = st->integ;
+  const int64_t n = st->n, len = job->layout.len;
+  int64_t H[PD_TS_NH] = {PD_TS_VERSION, PD_TS_BOM,    0, io->t, len, n, nc->d,
+                         nc->m,         job->layout.K};
+  memcpy(&H[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t));
+  char name[PD_TS_NAME] = {0};
+  strncpy(name, it->name, sizeof name - 1);
+  const int64_t s1 = pd_state_size(&pd_train_state_table, st, n);
+  const int64_t s2 = pd_state_size(&it->state, st->integ_state, n);
+  unsigned char *blob = NULL;
+  if (s1 < 0 || s2 < 0 || pd_calloc((size_t)(s1 + s2 + 8), 1, &blob) != PD_OK) {
+    pd_error_clear();
+    return 0;
+  }
+  pd_state_pack(&pd_train_state_table, st, n, blob);
+  pd_state_pack(&it->state, st->integ_state, n, blob + s1);
+  int ok = pd_ts_write(io, PD_TS_MAGIC, 1, 8);
+  ok = ok && pd_ts_write(io, H, sizeof H[0], PD_TS_NH);
+  ok = ok && pd_ts_write(io, blob, 1, (size_t)s1);
+  ok = ok && pd_ts_write(io, name, 1, sizeof name);
+  ok = ok && pd_ts_write(io, blob + s1, 1, (size_t)s2);
+  ok = ok && pd_ts_write(io, io->rec, sizeof(double), (size_t)len);
+  pd_free(&blob);
+  return ok;
+}
+
+/* pd_train_hooks.save_state: the state to PREFIX.task-T (collective on
  * the group; a failure is a warning: the task then starts over on
  * resume). */
 static int pd_task_save_state(void *ctx, pd_net *net,
                               const pd_train_state *st) {
   pd_task_state_io *io = ctx;
-  const pd_job *job = io->job;
-  const pd_net_config *nc = pd_net_get_config(net);
-  const int64_t len = job->layout.len, n = st->n;
   int rank;
   PD_CALL_MPI(MPI_Comm_rank(io->group, &rank));
   char path[4200], tmp[4300];
-  pd_checkpoint_task_path(job->state_prefix, io->t, path, sizeof path);
+  pd_checkpoint_task_path(io->job->state_prefix, io->t, path, sizeof path);
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
   int err = PD_OK;
   io->fp = NULL;
   if (rank == 0) {
-    int64_t I[PD_TS_NI] = {0};
-    double D[PD_TS_ND] = {0};
-    I[PD_TS_I_VERSION] = PD_TS_VERSION;
-    I[PD_TS_I_BOM] = PD_TS_BOM;
-    memcpy(&I[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t));
-    I[PD_TS_I_TASK] = io->t;
-    I[PD_TS_I_LEN] = len;
-    I[PD_TS_I_N] = n;
-    I[PD_TS_I_D] = nc->d;
-    I[PD_TS_I_M] = nc->m;
-    I[PD_TS_I_K] = job->layout.K;
-    I[PD_TS_I_NHIST] = st->nhistory;
-    I[PD_TS_I_STEPS] = st->steps;
-    I[PD_TS_I_REJECTED] = st->rejected;
-    I[PD_TS_I_MARK_STEP] = st->mark_step;
-    I[PD_TS_I_SNAP_MARK] = st->snap_mark;
-    I[PD_TS_I_LAST_OBS] = st->last_observed;
-    I[PD_TS_I_REJECTS] = st->rejects;
-    I[PD_TS_I_NRECENT] = st->nrecent;
-    I[PD_TS_I_NEXT_SNAP] = st->next_snap;
-    I[PD_TS_I_NSNAP] = st->nsnapshots;
-    D[PD_TS_D_T] = st->t;
-    D[PD_TS_D_LR] = st->lr;
-    D[PD_TS_D_CAP] = st->cap;
-    D[PD_TS_D_LAMBDA] = st->lambda;
-    D[PD_TS_D_LOSS] = st->loss;
-    D[PD_TS_D_LOSS0] = st->loss0;
-    D[PD_TS_D_MARK_LOSS] = st->mark_loss;
-    D[PD_TS_D_NEXT_MARK] = st->next_mark;
-    D[PD_TS_D_SECONDS] = st->seconds;
-    D[PD_TS_D_SNAP_SECONDS] = st->snapshot_seconds;
-    memcpy(&D[PD_TS_D_RECENT], st->recent, sizeof st->recent);
     io->fp = fopen(tmp, "wb");
     io->crc = 0;
-    int ok = io->fp != NULL;
-    ok = ok && pd_ts_write(io, PD_TS_MAGIC, 1, 8);
-    ok = ok && pd_ts_write(io, I, sizeof I[0], PD_TS_NI);
-    ok = ok && pd_ts_write(io, D, sizeof D[0], PD_TS_ND);
-    ok = ok && pd_ts_write(io, st->history, sizeof(pd_history_point),
-                           (size_t)st->nhistory);
-    ok = ok && pd_ts_write(io, st->f, sizeof(double), (size_t)n);
-    ok = ok && pd_ts_write(io, st->v, sizeof(double), (size_t)n);
-    ok = ok && pd_ts_write(io, io->rec, sizeof(double), (size_t)len);
-    if (!ok)
+    if (!io->fp || !pd_ts_write_state(io, pd_net_get_config(net), st))
       err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
                            "cannot write %s", tmp);
   }
@@ -657,121 +616,131 @@ static int pd_task_save_state(void *ctx, pd_net *net,
   return PD_OK;
 }
 
-/* The task's state file into st (history, f, v owned by *store), the
- * record into rec and the parameters into net; *loaded = 0 (and nothing
- * changed) when there is no valid file.  Collective on the group. */
+/* Leader: open and check the file: NULL and io->fp open at the loop state
+ * with *small its bytes up to the parameters, or why not. */
+static const char *pd_ts_open(pd_task_state_io *io, const char *path,
+                              const pd_net_config *nc, int64_t *small) {
+  const pd_job *job = io->job;
+  int64_t H[PD_TS_NH] = {0};
+  char magic[8];
+  const char *damage;
+  if ((io->fp = fopen(path, "rb")) == NULL) return "";
+  if (fread(magic, 1, 8, io->fp) != 8 ||
+      fread(H, sizeof H[0], PD_TS_NH, io->fp) != PD_TS_NH ||
+      memcmp(magic, PD_TS_MAGIC, 8) != 0)
+    return "not a task state file";
+  if (H[PD_TS_I_VERSION] != PD_TS_VERSION || H[PD_TS_I_BOM] != PD_TS_BOM)
+    return "another format version or byte order";
+  if ((damage = pd_ts_verify(io->fp)) != NULL) /* before the rest */
+    return damage;
+  if (memcmp(&H[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t)) != 0)
+    return "another job (config hash differs)";
+  if (H[PD_TS_I_TASK] != io->t || H[PD_TS_I_LEN] != job->layout.len ||
+      H[PD_TS_I_N] != job->data->n || H[PD_TS_I_D] != nc->d ||
+      H[PD_TS_I_M] != nc->m || H[PD_TS_I_K] != job->layout.K)
+    return "another task or record layout";
+  if (fseek(io->fp, 0, SEEK_END) != 0) return "unreadable";
+  const long size = ftell(io->fp);
+  io->param_off = size - 8 - (long)(8 * (nc->d + 2) * nc->m);
+  *small = io->param_off - PD_TS_HEAD;
+  if (*small < PD_TS_NAME || fseek(io->fp, PD_TS_HEAD, SEEK_SET) != 0)
+    return "truncated or of another size";
+  return NULL;
+}
+
+/* Every rank: the loop and integrator states from the bytes after the
+ * header (views into p), the record into rec.  NULL, or why not. */
+static const char *pd_ts_parse(pd_task_state_io *io, unsigned char *p,
+                               int64_t small, pd_train_state *st, void *integ,
+                               double *rec) {
+  const pd_job *job = io->job;
+  const int64_t n = job->data->n, len = job->layout.len;
+  const int64_t s1 = pd_state_unpack(&pd_train_state_table, st, n, p, small);
+  if (s1 < 0 || st->nhistory < 1 || st->nhistory >= job->layout.K ||
+      small - s1 < PD_TS_NAME)
+    return "truncated or of another size";
+  char name[PD_TS_NAME + 1] = {0};
+  memcpy(name, p + s1, PD_TS_NAME);
+  if (strcmp(name, st->integ->name) != 0) return "another integrator";
+  const int64_t at = s1 + PD_TS_NAME;
+  const int64_t s2 =
+      pd_state_unpack(&st->integ->state, integ, n, p + at, small - at);
+  if (s2 < 0 || small - at - s2 != 8 * len)
+    return "truncated or of another size";
+  memcpy(rec, p + at + s2, sizeof(double) * (size_t)len);
+  st->integ_state = integ;
+  st->n = n;
+  return NULL;
+}
+/* The task's state file into st (its arrays point into *store, the
+ * integrator's state is *integ), the record into rec and the parameters
+ * into net; *loaded = 0 (and nothing changed) when there is no valid
+ * file.  Collective on the group. */
 static int pd_task_load_state(pd_task_state_io *io, pd_net *net, double *rec,
-                              pd_train_state *st, double **store, int *loaded) {
+                              pd_train_state *st, unsigned char **store,
+                              void **integ, int *loaded) {
   const pd_job *job = io->job;
   const pd_net_config *nc = pd_net_get_config(net);
-  const int64_t len = job->layout.len, n = job->data->n;
   *loaded = 0;
   int rank;
   PD_CALL_MPI(MPI_Comm_rank(io->group, &rank));
   char path[4200];
   pd_checkpoint_task_path(job->state_prefix, io->t, path, sizeof path);
-  int64_t I[PD_TS_NI] = {0};
-  double D[PD_TS_ND] = {0};
-  int valid = 0;
+  int64_t small[2] = {-1, 0}; /* bytes after the header, parameter offset */
   io->fp = NULL;
   io->m = nc->m;
-  if (rank == 0 && (io->fp = fopen(path, "rb")) != NULL) {
-    char magic[8];
-    const char *why = NULL, *damage;
-    if (fread(magic, 1, 8, io->fp) != 8 ||
-        fread(I, sizeof I[0], PD_TS_NI, io->fp) != PD_TS_NI ||
-        fread(D, sizeof D[0], PD_TS_ND, io->fp) != PD_TS_ND ||
-        memcmp(magic, PD_TS_MAGIC, 8) != 0)
-      why = "not a task state file";
-    else if (I[PD_TS_I_VERSION] != PD_TS_VERSION || I[PD_TS_I_BOM] != PD_TS_BOM)
-      why = "another format version or byte order";
-    else if ((damage = pd_ts_verify(io->fp)) != NULL) /* before the rest */
-      why = damage;
-    else if (memcmp(&I[PD_TS_I_HASH], &job->config_hash, sizeof(int64_t)) != 0)
-      why = "another job (config hash differs)";
-    else if (I[PD_TS_I_TASK] != io->t || I[PD_TS_I_LEN] != len ||
-             I[PD_TS_I_N] != n || I[PD_TS_I_D] != nc->d ||
-             I[PD_TS_I_M] != nc->m || I[PD_TS_I_K] != job->layout.K ||
-             I[PD_TS_I_NHIST] < 1 || I[PD_TS_I_NHIST] >= job->layout.K)
-      why = "another task or record layout";
-    else {
-      io->param_off = pd_ts_param_offset(I[PD_TS_I_NHIST], n, len);
-      const long size = io->param_off + (long)(8 * (nc->d + 2) * nc->m) + 8;
-      if (fseek(io->fp, 0, SEEK_END) != 0 || ftell(io->fp) != size)
-        why = "truncated or of another size";
-    }
-    if (why) {
+  if (rank == 0) {
+    const char *why = pd_ts_open(io, path, nc, &small[0]);
+    small[1] = io->param_off;
+    if (why && why[0])
       pd_log(MPI_COMM_SELF, PD_LOG_WARN,
              "task %lld: ignoring the state file %s (%s); starting from step 0",
              (long long)io->t, path, why);
-      fclose(io->fp);
+    if (why) {
+      if (io->fp) fclose(io->fp);
       io->fp = NULL;
-    } else {
-      valid = 1;
+      small[0] = -1;
     }
   }
-  PD_CALL_MPI(MPI_Bcast(&valid, 1, MPI_INT, 0, io->group));
-  if (!valid) return PD_OK;
-  PD_CALL_MPI(MPI_Bcast(I, PD_TS_NI, MPI_INT64_T, 0, io->group));
-  PD_CALL_MPI(MPI_Bcast(D, PD_TS_ND, MPI_DOUBLE, 0, io->group));
-  const int64_t nh = I[PD_TS_I_NHIST];
-  io->param_off = pd_ts_param_offset(nh, n, len);
-  /* history (as 4 doubles a point: the step is an int64 of the same size),
-   * f, v, record */
-  const int64_t small = 4 * nh + 2 * n + len;
-  int err = pd_calloc((size_t)small, sizeof(double), store);
-  if (!err && rank == 0) {
-    if (fseek(io->fp, 8 + 8 * PD_TS_NI + 8 * PD_TS_ND, SEEK_SET) != 0 ||
-        fread(*store, sizeof(double), (size_t)small, io->fp) != (size_t)small)
-      err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
-                           "cannot read %s", path);
-  }
+  PD_CALL_MPI(MPI_Bcast(small, 2, MPI_INT64_T, 0, io->group));
+  if (small[0] < 0) return PD_OK;
+  io->param_off = (long)small[1];
+  const pd_integrator_type *it = pd_integrator_find(job->cfg->train.integrator);
+  int err = pd_calloc((size_t)small[0], 1, store);
+  if (!err) err = pd_calloc(it->size, 1, integ);
+  if (!err && rank == 0 &&
+      fread(*store, 1, (size_t)small[0], io->fp) != (size_t)small[0])
+    err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                         "cannot read %s", path);
   err = pd_error_collective(io->group, err, __FILE__, __LINE__);
-  if (!err) { /* MPI_BYTE: the history's int64 steps travel unchanged */
-    int rc = MPI_Bcast(*store, (int)(small * 8), MPI_BYTE, 0, io->group);
+  if (!err) { /* MPI_BYTE: the int64 fields travel unchanged */
+    int rc = MPI_Bcast(*store, (int)small[0], MPI_BYTE, 0, io->group);
     if (rc != MPI_SUCCESS)
       err = pd_error_mpi(rc, __FILE__, __LINE__, __func__, "MPI_Bcast");
   }
-  if (!err) err = pd_net_get_params(net, 0, pd_ts_get, io);
+  const char *why = NULL;
+  if (!err) { /* the same bytes on every rank: the same answer */
+    *st = (pd_train_state){.integ = it};
+    why = pd_ts_parse(io, *store, small[0], st, *integ, rec);
+    if (why)
+      pd_log(io->group, PD_LOG_WARN,
+             "task %lld: ignoring the state file %s (%s); starting from step 0",
+             (long long)io->t, path, why);
+  }
+  if (!err && !why) err = pd_net_get_params(net, 0, pd_ts_get, io);
   if (io->fp) fclose(io->fp);
   io->fp = NULL;
-  if (err) {
+  if (err || why) {
     pd_free(store);
+    pd_free(integ);
     return err;
   }
-  double *p = *store;
-  *st = (pd_train_state){.steps = I[PD_TS_I_STEPS],
-                         .rejected = I[PD_TS_I_REJECTED],
-                         .mark_step = I[PD_TS_I_MARK_STEP],
-                         .snap_mark = I[PD_TS_I_SNAP_MARK],
-                         .last_observed = I[PD_TS_I_LAST_OBS],
-                         .rejects = (int)I[PD_TS_I_REJECTS],
-                         .nrecent = (int)I[PD_TS_I_NRECENT],
-                         .next_snap = (int)I[PD_TS_I_NEXT_SNAP],
-                         .nsnapshots = (int)I[PD_TS_I_NSNAP],
-                         .nhistory = (int)nh,
-                         .t = D[PD_TS_D_T],
-                         .lr = D[PD_TS_D_LR],
-                         .cap = D[PD_TS_D_CAP],
-                         .lambda = D[PD_TS_D_LAMBDA],
-                         .loss = D[PD_TS_D_LOSS],
-                         .loss0 = D[PD_TS_D_LOSS0],
-                         .mark_loss = D[PD_TS_D_MARK_LOSS],
-                         .next_mark = D[PD_TS_D_NEXT_MARK],
-                         .seconds = D[PD_TS_D_SECONDS],
-                         .snapshot_seconds = D[PD_TS_D_SNAP_SECONDS],
-                         .n = n,
-                         .history = (const pd_history_point *)(void *)p,
-                         .f = p + 4 * nh,
-                         .v = p + 4 * nh + n};
-  memcpy(st->recent, &D[PD_TS_D_RECENT], sizeof st->recent);
-  memcpy(rec, p + 4 * nh + 2 * n, sizeof(double) * (size_t)len);
   *loaded = 1;
   return PD_OK;
 }
 
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
-                int64_t t, void (*poll)(void *), void *poll_ctx, double *rec) {
+                int64_t t, const pd_train_hooks *hooks, double *rec) {
   const pd_config *cfg = job->cfg;
   const pd_data *data = job->data;
   const pd_layout *L = &job->layout;
@@ -783,6 +752,7 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
   pd_net_config nc = {.d = data->d,
                       .m = plan->widths[w],
                       .asi = cfg->asi,
+                      .act = pd_activation_find(cfg->activation),
                       .seed = plan->seeds[s],
                       .task = (uint64_t)plan->widths[w]};
   int serr = pd_plan_scales(plan, p, w, cfg->base_scale, &nc.scales);
@@ -812,12 +782,16 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
     to.lfp = cfg->ntk_lfp;
     err = pd_theory_create(net, data, job->test, &to, &ob.th);
   }
-  pd_train_options opt = cfg->train;
-  opt.poll = poll;
-  opt.poll_ctx = poll_ctx;
+  pd_train_hooks hk = {0}; /* poll and stop from the caller */
+  if (hooks) {
+    hk.poll = hooks->poll;
+    hk.poll_ctx = hooks->poll_ctx;
+    hk.stop = hooks->stop;
+    hk.stop_ctx = hooks->stop_ctx;
+  }
   if (L->S > 0) {
-    opt.observe = pd_task_observe;
-    opt.observe_ctx = &ob;
+    hk.observe = pd_task_observe;
+    hk.observe_ctx = &ob;
   }
   /* in flight: the observers and theta(0)'s features above are made
    * exactly as at a fresh start; the state file then replaces the record
@@ -825,24 +799,26 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
   const int stateful = job->state_prefix && job->state_prefix[0];
   pd_task_state_io io = {.job = job, .t = t, .group = group, .rec = rec};
   pd_train_state st;
-  double *store = NULL;
+  unsigned char *store = NULL;
+  void *integ = NULL;
   if (!err && stateful) {
     int loaded = 0;
-    err = pd_task_load_state(&io, net, rec, &st, &store, &loaded);
+    err = pd_task_load_state(&io, net, rec, &st, &store, &integ, &loaded);
     if (!err && loaded) {
-      opt.resume = &st;
-      ob.row = st.nsnapshots;
+      hk.resume = &st;
+      ob.row = (int)st.nsnapshots;
       pd_log(group, PD_LOG_INFO, "task %lld resumed at step %lld", (long long)t,
              (long long)st.steps);
     }
   }
   if (stateful) {
-    opt.save_state = pd_task_save_state;
-    opt.save_ctx = &io;
+    hk.save_state = pd_task_save_state;
+    hk.save_ctx = &io;
   }
   pd_train_result r = {0};
-  if (!err) err = pd_train(net, data, &opt, &r);
+  if (!err) err = pd_train(net, data, &cfg->train, &hk, &r);
   pd_free(&store);
+  pd_free(&integ);
   if (!err)
     err = pd_task_features(net, cfg, F, feat + 2 * Fcap, feat + 3 * Fcap,
                            &rec[PD_R_COND1]);

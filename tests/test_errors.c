@@ -57,12 +57,12 @@ int main(int argc, char **argv) {
   pd_train_options_default(&opt);
   pd_train_result r;
   if (rank == victim) pd_mem_fail_after(2);
-  err = pd_train(net, data, &opt, &r);
+  err = pd_train(net, data, &opt, NULL, &r);
   pd_mem_fail_after(0);
   PD_TEST_CHECK(err == (rank == victim ? PD_ERR_ALLOC : PD_ERR_PEER),
                 "train with a failed allocation: %d", err);
   pd_train_result_free(&r);
-  PD_TEST_OK(pd_train(net, data, &opt, &r));
+  PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
   PD_TEST_CHECK(r.status == PD_STATUS_CONVERGED, "train after recovery: %s",
                 pd_status_name(r.status));
   pd_train_result_free(&r);

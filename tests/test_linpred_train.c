@@ -48,7 +48,7 @@ static void run(pd_blacs *g, const pd_data *data, const pd_data *pts, int64_t m,
   opt.tol = 1e-9;
   opt.lr_cap = 0.1; /* steps well below 1/lambda_max: close to the flow */
   pd_train_result r;
-  PD_TEST_OK(pd_train(net, data, &opt, &r));
+  PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
   PD_TEST_OK(pd_linpred_linearity_error(net, pts, pred, &out->lin_err));
   out->curve_err = 0;
   for (int h = 0; h < r.nhistory; h++) {

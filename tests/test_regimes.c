@@ -26,7 +26,7 @@ static double slope_of(pd_scheme_kind kind, double g, double gp,
       pd_net *net = NULL;
       PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
       pd_train_result r;
-      PD_TEST_OK(pd_train(net, data, &opt, &r));
+      PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
       /* a run may stall on a ReLU kink short of tol: it is left out of the
        * fit, as the scan does, but at most one of six may */
       if (r.status != PD_STATUS_CONVERGED) {

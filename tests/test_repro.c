@@ -36,7 +36,7 @@ static void run(MPI_Comm comm, const pd_net_config *cfg, const pd_data *data,
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(comm, cfg, &net));
   pd_train_result r;
-  PD_TEST_OK(pd_train(net, data, opt, &r));
+  PD_TEST_OK(pd_train(net, data, opt, NULL, &r));
   uint64_t fp;
   PD_TEST_OK(pd_net_fingerprint(net, &fp));
   *k = summarize(&r, fp, s);

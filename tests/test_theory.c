@@ -61,7 +61,7 @@ static void run(MPI_Comm comm, const pd_scales *s, int64_t m,
   opt.tol = mid * loss0;
   pd_train_result r;
   if (mid > 0) {
-    PD_TEST_OK(pd_train(net, train, &opt, &r));
+    PD_TEST_OK(pd_train(net, train, &opt, NULL, &r));
     out->t_mid = r.t_star;
     out->status = r.status;
     out->steps = (double)r.steps;
@@ -75,7 +75,7 @@ static void run(MPI_Comm comm, const pd_scales *s, int64_t m,
   if (to_end) {
     opt.tol = 1e-7;
     opt.lr_cap = 1.0; /* the rest only needs to converge */
-    PD_TEST_OK(pd_train(net, train, &opt, &r));
+    PD_TEST_OK(pd_train(net, train, &opt, NULL, &r));
     out->t_star = out->t_mid + r.t_star;
     out->loss = r.loss;
     out->status = r.status;

@@ -9,7 +9,7 @@ static void train(pd_data *data, const pd_net_config *cfg,
                   const pd_train_options *opt, pd_train_result *r) {
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, cfg, &net));
-  PD_TEST_OK(pd_train(net, data, opt, r));
+  PD_TEST_OK(pd_train(net, data, opt, NULL, r));
   PD_TEST_OK(pd_net_destroy(&net));
 }
 
@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
   bad.lr_shrink = 1.5;
   pd_net *net = NULL;
   PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
-  PD_TEST_CHECK(pd_train(net, data, &bad, &r) == PD_ERR_ARG &&
+  PD_TEST_CHECK(pd_train(net, data, &bad, NULL, &r) == PD_ERR_ARG &&
                     strstr(pd_error_message(), "lr_shrink"),
                 "bad option: %s", pd_error_message());
   PD_TEST_OK(pd_net_destroy(&net));

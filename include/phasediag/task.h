@@ -157,13 +157,15 @@ typedef struct {
 void pd_task_record_clear(const pd_layout *L, double *rec);
 
 /* Collective on group: train task t and fill rec (identical on every rank
- * of group).  poll (may be NULL) is called once per training step.  With
+ * of group).  hooks (may be NULL): its poll and stop hooks are the
+ * trainer's (pd_train_hooks; the rest of it is ignored: the task sets its
+ * observers and in-flight state hooks itself).  With
  * job->state_prefix: resumes from the task's state file if there is a
  * valid one (logged as "task T resumed at step S"), saves the state when
  * the trainer is stopped (PD_ERR_INTERRUPTED is still returned; a failed
  * save is a warning) and removes the file when the task completes. */
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
-                int64_t t, void (*poll)(void *), void *poll_ctx, double *rec);
+                int64_t t, const pd_train_hooks *hooks, double *rec);
 
 /* Local: effective number of directions of F neurons (a[F], w[F*(d+1)]),
  * and per neuron its orientation and amplitude (see above). */

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "phasediag/data.h"
+#include "phasediag/integrator.h"
 #include "phasediag/net.h"
 
 typedef enum {
@@ -51,7 +52,11 @@ typedef struct {
 
 struct pd_train_state;
 
-typedef struct {
+/* The step rule is an integrator (integrator.h), chosen by name; "gd" is
+ * the rule described above.  The loop (pd_train) is the same for every
+ * integrator.  Plain bytes only: the options are part of pd_config, which
+ * is broadcast as bytes. */
+typedef struct pd_train_options {
   double tol;              /* stop when the loss is below this (1e-6) */
   int64_t max_steps;       /* accepted steps at most (1000000) */
   double lr_cap;           /* step <= lr_cap / lambda_max (1.0) */
@@ -64,70 +69,81 @@ typedef struct {
                               of their norms (0.1): stays near gradient flow */
   int history_points;      /* log-spaced history records at most (64) */
   double progress_seconds; /* INFO progress line interval, 0 = none (0) */
-  /* called once per step on every rank (local, may be NULL): lets a rank
-   * that also schedules work answer its peers while it trains */
+  /* Snapshots: the observe hook (pd_train_hooks) is called, collectively,
+   * at step 0, at `snapshots` log-spaced steps in [1, max_steps] (the same
+   * marks for every run; those past the stop are not reached) and at the
+   * stop. */
+  int snapshots;       /* log-spaced snapshot marks (0 = only start and stop) */
+  char integrator[16]; /* the step rule, a registered name ("gd") */
+} pd_train_options;
+
+/* The caller's hooks into the loop (all may be NULL; pd_train takes a NULL
+ * pd_train_hooks for none). */
+typedef struct {
+  /* called once per step on every rank (local): lets a rank that also
+   * schedules work answer its peers while it trains */
   void (*poll)(void *ctx);
   void *poll_ctx;
-  /* called once per step on every rank, after poll (may be NULL): a
-   * non-zero return stops the run with PD_ERR_INTERRUPTED (no result),
-   * except PD_TRAIN_SAVE, which calls save_state and goes on.  It must
-   * return the same on every rank at the same step (the caller agrees
-   * across the communicator; see sched.c) */
+  /* called once per step on every rank, after poll: a non-zero return
+   * stops the run with PD_ERR_INTERRUPTED (no result), except
+   * PD_TRAIN_SAVE, which calls save_state and goes on.  It must return the
+   * same on every rank at the same step (the caller agrees across the
+   * communicator; see sched.c) */
   int (*stop)(void *ctx);
   void *stop_ctx;
-  /* Snapshots: observe (may be NULL) is called, collectively, at step 0, at
-   * `snapshots` log-spaced steps in [1, max_steps] (the same marks for every
-   * run; those past the stop are not reached) and at the stop, with the
-   * network and its outputs f at the training points.  Its time is kept
-   * out of the step timers (PD_T_SNAPSHOT).  A non-zero return stops the
-   * training with that error. */
-  int snapshots; /* log-spaced snapshot marks (0 = only start and stop) */
+  /* collective, at the snapshot marks (see pd_train_options.snapshots),
+   * with the network and its outputs f at the training points.  Its time
+   * is kept out of the step timers (PD_T_SNAPSHOT).  A non-zero return
+   * stops the training with that error. */
   int (*observe)(void *ctx, pd_net *net, const double *f, int64_t step,
                  double t, double loss);
   void *observe_ctx;
-  /* In-flight state (may be NULL).  When stop returns non-zero, save_state
-   * is called collectively with the complete loop state (the parameters are
-   * the net's current ones), then pd_train returns PD_ERR_INTERRUPTED (or,
-   * for PD_TRAIN_SAVE, goes on); a non-zero return of save_state is
-   * returned instead.  resume (may be NULL): continue
-   * from this state instead of step 0; the caller has loaded the state's
-   * parameters into the net.  The continued run is bitwise the
-   * uninterrupted one, at any rank count. */
+  /* In-flight state.  When stop returns non-zero, save_state is called
+   * collectively with the complete loop state (the parameters are the
+   * net's current ones), then pd_train returns PD_ERR_INTERRUPTED (or, for
+   * PD_TRAIN_SAVE, goes on); a non-zero return of save_state is returned
+   * instead.  resume: continue from this state instead of step 0; the
+   * caller has loaded the state's parameters into the net.  The continued
+   * run is bitwise the uninterrupted one, at any rank count. */
   int (*save_state)(void *ctx, pd_net *net, const struct pd_train_state *st);
   void *save_ctx;
   const struct pd_train_state *resume;
-} pd_train_options;
+} pd_train_hooks;
 
-/* The trainer's loop state at the top of a step (see pd_train_options):
- * everything that decides the rest of the run besides the parameters. */
+/* The loop's state at the top of a step: with the integrator's state,
+ * everything that decides the rest of the run besides the parameters.
+ * What a checkpoint keeps of it is pd_train_state_table, in that order
+ * (the first two fields are nhistory and steps). */
 typedef struct pd_train_state {
-  int64_t steps, rejected;         /* accepted and rejected steps so far */
-  int64_t mark_step;               /* plateau: last step that improved enough */
-  int64_t snap_mark;               /* next snapshot step (-1: none left) */
-  int64_t last_observed;           /* last observed step (-1: none) */
-  int rejects;                     /* consecutive rejections */
-  int nrecent;                     /* entries of recent in use */
-  int next_snap;                   /* index of snap_mark */
-  int nsnapshots;                  /* observer calls made */
-  int nhistory;                    /* history points recorded */
-  int final;                       /* the run stops after this save */
-  double t, lr, cap, lambda;       /* flow time, step, its cap, lambda_max */
-  double loss, loss0;              /* current and initial loss */
-  double mark_loss, next_mark;     /* plateau loss, next history mark */
-  double seconds;                  /* wall time so far (informative) */
-  double snapshot_seconds;         /* of it in the observers (informative) */
-  double recent[PD_TRAIN_WINDOW];  /* the non-monotone window, verbatim */
-  int64_t n;                       /* samples: length of f and v */
-  const pd_history_point *history; /* nhistory points */
-  const double *f, *v; /* outputs at the training points, power vector */
+  int64_t nhistory;          /* history points recorded */
+  int64_t steps, rejected;   /* accepted and rejected steps so far */
+  int64_t mark_step;         /* plateau: last step that improved enough */
+  int64_t snap_mark;         /* next snapshot step (-1: none left) */
+  int64_t last_observed;     /* last observed step (-1: none) */
+  int64_t next_snap;         /* index of snap_mark */
+  int64_t nsnapshots;        /* observer calls made */
+  double t, loss, loss0;     /* flow time, current and initial loss */
+  double mark_loss;          /* plateau: the loss at mark_step */
+  double next_mark;          /* next history mark */
+  double seconds;            /* wall time so far (informative) */
+  double snapshot_seconds;   /* of it in the observers (informative) */
+  pd_history_point *history; /* nhistory points */
+  double *f;                 /* outputs at the training points (n) */
+  /* not in the table */
+  int64_t n; /* samples: length of f */
+  int final; /* save_state: the run stops after this save */
+  const pd_integrator_type *integ; /* the step rule */
+  void *integ_state; /* its state (integ->size bytes, its table) */
 } pd_train_state;
 
+/* The checkpointed fields of pd_train_state (integrator.h). */
+extern const pd_state_table pd_train_state_table;
 /* The defaults of the options that are job-file keys ([train], [spectral]
  * snapshots) come from the key table (confkeys.h), as do their ranges; the
- * others are 0 and NULL. */
+ * others are 0. */
 void pd_train_options_default(pd_train_options *opt);
 /* PD_ERR_ARG naming the first bad option: outside its key's range, or a
- * negative progress_seconds. */
+ * negative progress_seconds, or an integrator not registered. */
 int pd_train_options_check(const pd_train_options *opt);
 
 typedef struct {
@@ -148,12 +164,15 @@ typedef struct {
 /* Collective over the network's communicator.  Trains net on data in place.
  * A non-finite loss is a status (diverged), not an error. */
 int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
-             pd_train_result *res);
+             const pd_train_hooks *hooks, pd_train_result *res);
 void pd_train_result_free(pd_train_result *res);
 
 /* Collective: estimate lambda_max of G = (1/n) J J^T by `iters` power
  * iterations from v (length n, updated to the latest iterate). */
 int pd_train_lambda_max(pd_net *net, const pd_data *data, double *v,
                         double *work, int iters, double *lambda);
+
+/* The loss 1/(2n) |f - y|^2; with c given, also c = (f - y) / n. */
+double pd_train_residual(const pd_data *data, const double *f, double *c);
 
 #endif
