@@ -41,6 +41,7 @@
 
 #include "phasediag/config.h"
 #include "phasediag/data.h"
+#include "phasediag/datafile.h"
 
 /* The default Fashion-MNIST files of Debian's dataset-fashion-mnist. */
 #define PD_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"
@@ -55,12 +56,7 @@ extern const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN];
 int pd_dataset_builtin(const char *name, int64_t n, int d, uint64_t seed,
                        pd_data **data);
 
-/* Local: read /x and /y from an HDF5 file (serial open). */
-int pd_dataset_read_hdf5(const char *path, pd_data **data);
-
-/* Local: read the first n samples of IDX image and label files. */
-int pd_dataset_read_idx(const char *images, const char *labels, int64_t n,
-                        pd_data **data);
+/* pd_dataset_read_hdf5, pd_dataset_read_idx: datafile.h */
 
 /* Collective on comm: the data set cfg names, on every rank. */
 int pd_dataset_load(MPI_Comm comm, const pd_config *cfg, pd_data **data);
