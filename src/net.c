@@ -393,7 +393,14 @@ static void pd_net_param_copy(pd_net *net, int j, int64_t k, int64_t count,
     memcpy(buf, p + k, sizeof(double) * (size_t)count);
 }
 
-int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx) {
+/* The parameters between every rank and the root's callback, in global
+ * order (every rank's range in rank order), in chunks.  to_net = 0: the
+ * root hands each chunk to fn; 1: fn fills each chunk, which goes to its
+ * owner.  A failed fn does not stop the transfer (the values are then
+ * garbage and the error is returned everywhere), so no rank waits
+ * forever. */
+static int pd_net_transfer(pd_net *net, int root, pd_net_param_fn fn, void *ctx,
+                           int to_net) {
   int rank, size;
   PD_CALL_MPI(MPI_Comm_rank(net->comm, &rank));
   PD_CALL_MPI(MPI_Comm_size(net->comm, &size));
@@ -403,28 +410,37 @@ int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx) {
   PD_COLLECTIVE(net->comm, err);
   int mpierr = MPI_SUCCESS;
   for (int j = 0; j <= net->cfg.d + 1 && mpierr == MPI_SUCCESS; j++) {
-    if (rank != root) { /* send this rank's range in chunks, in order */
+    if (rank != root) { /* this rank's range, in order */
       for (int64_t k = 0; k < net->mloc && mpierr == MPI_SUCCESS; k += chunk) {
         int64_t c = net->mloc - k < chunk ? net->mloc - k : chunk;
-        pd_net_param_copy(net, j, k, c, buf, 0);
-        mpierr = MPI_Send(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
-                          net->comm);
+        if (to_net) {
+          mpierr = MPI_Recv(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
+                            net->comm, MPI_STATUS_IGNORE);
+          if (mpierr == MPI_SUCCESS) pd_net_param_copy(net, j, k, c, buf, 1);
+        } else {
+          pd_net_param_copy(net, j, k, c, buf, 0);
+          mpierr = MPI_Send(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
+                            net->comm);
+        }
       }
       continue;
     }
-    /* root: every rank's range in rank order is global order */
     for (int r = 0; r < size && mpierr == MPI_SUCCESS; r++) {
       int64_t k0, mloc;
       pd_net_partition(net->cfg.m, r, size, &k0, &mloc);
       for (int64_t k = 0; k < mloc && mpierr == MPI_SUCCESS; k += chunk) {
         int64_t c = mloc - k < chunk ? mloc - k : chunk;
+        if (to_net && err == PD_OK) err = fn(ctx, j, k0 + k, c, buf);
         if (r == root)
-          pd_net_param_copy(net, j, k, c, buf, 0);
+          pd_net_param_copy(net, j, k, c, buf, to_net);
+        else if (to_net)
+          mpierr =
+              MPI_Send(buf, (int)c, MPI_DOUBLE, r, PD_NET_PARAM_TAG, net->comm);
         else
           mpierr = MPI_Recv(buf, (int)c, MPI_DOUBLE, r, PD_NET_PARAM_TAG,
                             net->comm, MPI_STATUS_IGNORE);
-        if (mpierr == MPI_SUCCESS && err == PD_OK)
-          err = put(ctx, j, k0 + k, c, buf);
+        if (!to_net && mpierr == MPI_SUCCESS && err == PD_OK)
+          err = fn(ctx, j, k0 + k, c, buf);
       }
     }
   }
@@ -436,46 +452,10 @@ int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx) {
   return PD_OK;
 }
 
+int pd_net_put_params(pd_net *net, int root, pd_net_param_fn put, void *ctx) {
+  return pd_net_transfer(net, root, put, ctx, 0);
+}
+
 int pd_net_get_params(pd_net *net, int root, pd_net_param_fn get, void *ctx) {
-  int rank, size;
-  PD_CALL_MPI(MPI_Comm_rank(net->comm, &rank));
-  PD_CALL_MPI(MPI_Comm_size(net->comm, &size));
-  const int64_t chunk = PD_NET_PARAM_CHUNK;
-  double *buf = NULL;
-  int err = pd_calloc((size_t)chunk, sizeof(double), &buf);
-  PD_COLLECTIVE(net->comm, err);
-  /* root reads in global order and sends every range to its owner; a failed
-   * get still sends (the values are then garbage, and the error is
-   * returned everywhere), so no rank waits forever */
-  int mpierr = MPI_SUCCESS;
-  for (int j = 0; j <= net->cfg.d + 1 && mpierr == MPI_SUCCESS; j++) {
-    if (rank != root) {
-      for (int64_t k = 0; k < net->mloc && mpierr == MPI_SUCCESS; k += chunk) {
-        int64_t c = net->mloc - k < chunk ? net->mloc - k : chunk;
-        mpierr = MPI_Recv(buf, (int)c, MPI_DOUBLE, root, PD_NET_PARAM_TAG,
-                          net->comm, MPI_STATUS_IGNORE);
-        if (mpierr == MPI_SUCCESS) pd_net_param_copy(net, j, k, c, buf, 1);
-      }
-      continue;
-    }
-    for (int r = 0; r < size && mpierr == MPI_SUCCESS; r++) {
-      int64_t k0, mloc;
-      pd_net_partition(net->cfg.m, r, size, &k0, &mloc);
-      for (int64_t k = 0; k < mloc && mpierr == MPI_SUCCESS; k += chunk) {
-        int64_t c = mloc - k < chunk ? mloc - k : chunk;
-        if (err == PD_OK) err = get(ctx, j, k0 + k, c, buf);
-        if (r == root)
-          pd_net_param_copy(net, j, k, c, buf, 1);
-        else
-          mpierr =
-              MPI_Send(buf, (int)c, MPI_DOUBLE, r, PD_NET_PARAM_TAG, net->comm);
-      }
-    }
-  }
-  pd_free(&buf);
-  if (mpierr != MPI_SUCCESS)
-    err = pd_error_mpi(mpierr, __FILE__, __LINE__, __func__,
-                       "MPI_Send/MPI_Recv(parameters)");
-  PD_COLLECTIVE(net->comm, err);
-  return PD_OK;
+  return pd_net_transfer(net, root, get, ctx, 1);
 }
