@@ -28,14 +28,8 @@ for i in $(seq 1 "$trials"); do
   bg=$!
   sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
   pid=$(rank_pid $r F.h5) && kill -9 "$pid"
-  for j in $(seq 1 600); do # the launcher must end the job: no hang
-    kill -0 $bg 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 $bg 2>/dev/null; then
-    kill -9 $bg $(pgrep -f -- "^$exe .*--output F.h5") 2>/dev/null
-    fail "trial $i: still running 60 s after the kill"
-  fi
+  # the launcher must end the job: no hang
+  await_job $bg F.h5 60 "trial $i: still running 60 s after the kill"
   wait $bg
   rc=$?
   n=$(ndone F.h5.ckpt)

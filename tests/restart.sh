@@ -43,14 +43,7 @@ interrupt() {
   local pid
   pid=$(rank_pid "$r" B.h5) || fail "$log: rank $r not found"
   kill -"$sig" "$pid"
-  for i in $(seq 1 600); do # a stop that hangs fails here, not at ctest's limit
-    kill -0 $bg 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 $bg 2>/dev/null; then
-    kill -9 $bg $(pgrep -f -- "^$exe .*--output B.h5") 2>/dev/null
-    fail "$log: still running 60 s after SIG$sig to rank $r"
-  fi
+  await_job $bg B.h5 60 "$log: still running 60 s after SIG$sig to rank $r"
   wait $bg
   local rc=$?
   [ $rc -eq 3 ] || fail "$log: exit status $rc after SIG$sig to rank $r, expected 3"

@@ -54,14 +54,7 @@ run_signal() {
     kill -"$sig" "$pid"
     echo "$log: SIG$sig to rank $r" >&2
   fi
-  for i in $(seq 1 1200); do
-    kill -0 $bg 2>/dev/null || break
-    sleep 0.1
-  done
-  if kill -0 $bg 2>/dev/null; then
-    kill -9 $bg $(pgrep -f -- "^$exe .*--output B.h5") 2>/dev/null
-    fail "$log: still running 120 s after SIG$sig to rank $r"
-  fi
+  await_job $bg B.h5 120 "$log: still running 120 s after SIG$sig to rank $r"
   wait $bg
   echo $?
 }

@@ -34,3 +34,16 @@ rank_pid() {
   done
   return 1
 }
+
+# await_job PID OUT SECONDS WHAT: wait for the background job PID writing
+# OUT to end (a stop that hangs fails here, not at ctest's limit); after
+# SECONDS kill it and its ranks and fail with WHAT
+await_job() {
+  local bg=$1 out=$2 secs=$3 what=$4 i
+  for i in $(seq 1 $((secs * 10))); do
+    kill -0 "$bg" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  kill -9 "$bg" $(pgrep -f -- "^$exe .*--output $out") 2>/dev/null
+  fail "$what"
+}

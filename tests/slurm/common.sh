@@ -58,3 +58,25 @@ mkdir -p "$run"
 # One CPU (not this project's machines): two tasks share it.
 over=()
 [ "$(nproc)" -ge 2 ] || over=(--overcommit)
+
+# compare_uninterrupted RESULT REFDIR NAME JOB: run JOB at np 2 without
+# SLURM into REFDIR/NAME and compare it with RESULT (pdcompare); ok or fail.
+compare_uninterrupted() {
+  local res=$1 ref=$2 name=$3 job=$4 t1 rc c
+  t1=$(date +%s)
+  (cd "$ref" && timeout 300 mpiexec -n 2 "$exe" --quiet --output "$ref/$name" \
+    --overwrite "$job" >"$ref/ref.log" 2>&1)
+  rc=$?
+  stamp "uninterrupted run: exit $rc, $(($(date +%s) - t1))s"
+  if [ "$rc" -ne 0 ]; then
+    fail "the uninterrupted run exited $rc"
+    cat "$ref/ref.log"
+  elif [ -s "$res" ]; then
+    if c=$("$py" "$cmp" "$res" "$ref/$name" 2>&1); then
+      ok "pdcompare: $(tail -n 2 <<<"$c" | tr '\n' ' ')"
+    else
+      fail "pdcompare (exit $?):"
+      echo "$c"
+    fi
+  fi
+}

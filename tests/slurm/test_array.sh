@@ -158,23 +158,7 @@ scan() {
   fi
 
   # The uninterrupted run.
-  local t1 c
-  t1=$(date +%s)
-  (cd "$ref" && timeout 300 mpiexec -n 2 "$exe" --quiet --output "$ref/$out" \
-    --overwrite "$job" >"$ref/ref.log" 2>&1)
-  rc=$?
-  stamp "uninterrupted run: exit $rc, $(($(date +%s) - t1))s"
-  if [ "$rc" -ne 0 ]; then
-    fail "the uninterrupted run exited $rc"
-    cat "$ref/ref.log"
-  elif [ -s "$res" ]; then
-    if c=$("$py" "$cmp" "$res" "$ref/$out" 2>&1); then
-      ok "pdcompare: $(tail -n 2 <<<"$c" | tr '\n' ' ')"
-    else
-      fail "pdcompare (exit $?):"
-      echo "$c"
-    fi
-  fi
+  compare_uninterrupted "$res" "$ref" "$out" "$job"
 
   if [ "$fails" -gt 0 ]; then
     for f in "$run"/*.out; do

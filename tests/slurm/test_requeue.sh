@@ -112,22 +112,7 @@ fi
 ref=$work/ref
 rm -rf "$ref"
 mkdir -p "$ref"
-t1=$(date +%s)
-(cd "$ref" && timeout 300 mpiexec -n 2 "$exe" --quiet --output "$ref/requeue.h5" \
-  --overwrite "$job" >"$ref/ref.log" 2>&1)
-rc=$?
-stamp "uninterrupted run: exit $rc, $(($(date +%s) - t1))s"
-if [ "$rc" -ne 0 ]; then
-  fail "the uninterrupted run exited $rc"
-  cat "$ref/ref.log"
-elif [ -s "$res" ]; then
-  if c=$("$py" "$cmp" "$res" "$ref/requeue.h5" 2>&1); then
-    ok "pdcompare: $(tail -n 2 <<<"$c" | tr '\n' ' ')"
-  else
-    fail "pdcompare (exit $?):"
-    echo "$c"
-  fi
-fi
+compare_uninterrupted "$res" "$ref" requeue.h5 "$job"
 
 if [ "$fails" -gt 0 ]; then
   echo "----- $out -----"
