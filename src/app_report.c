@@ -11,6 +11,7 @@
 #include "phasediag/log.h"
 #include "phasediag/memest.h"
 #include "phasediag/net.h"
+#include "phasediag/obs_theory.h"
 #include "phasediag/train.h"
 
 static void fmt_time(double s, char *out, size_t n) {
@@ -52,19 +53,18 @@ void pd_app_on_done(int64_t t, const double *rec, void *ctx) {
           (unsigned long long)pr->plan->seeds[s],
           pd_status_name((int)rec[PD_R_STATUS]), what, e1, e2);
   const pd_layout *L = &pr->job->layout;
-  if (L->methods)
+  if (L->sp.methods)
     fprintf(stderr,
             "    F-Principle: rank correlation (frequency, step) %.3f%s\n",
             rec[PD_R_VERDICT],
             rec[PD_R_VERDICT] > 0.5    ? ": low frequencies first"
             : isnan(rec[PD_R_VERDICT]) ? ": undetermined"
                                        : ": not ordered");
-  if (L->ntk)
-    fprintf(stderr,
-            "    NTK: |emp - closed| %.3g (t=0), kernel change %.3g, "
-            "linearity error %.3g (train) %.3g (test)\n",
-            rec[L->theory + PD_TH_DIST0], rec[L->theory + PD_TH_CHANGE],
-            rec[L->theory + PD_TH_LIN_TRAIN], rec[L->theory + PD_TH_LIN_TEST]);
+  if (L->ntk) {
+    char line[256];
+    pd_obs_theory_progress(rec + L->theory, line, sizeof line);
+    fprintf(stderr, "    %s\n", line);
+  }
   if (L->ntest > 0)
     fprintf(stderr,
             "    test: loss %.3e, relative error %.3g, sign accuracy %.3f\n",

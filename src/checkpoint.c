@@ -11,8 +11,8 @@
 
 #include "phasediag/crc.h"
 #include "phasediag/error.h"
+#include "phasediag/files.h"
 #include "phasediag/mem.h"
-#include "phasediag/output.h"
 #include "phasediag/task.h"
 #include "phasediag/version.h"
 

@@ -44,21 +44,21 @@ static double pd_me_samples(double n, double t, int g) {
 /* The spectral observers at the training points and on the grid. */
 static double pd_me_observers(const pd_plan *plan, const pd_config *cfg,
                               const pd_layout *L, int g) {
-  if (!L->methods) return 0;
+  if (!L->sp.methods) return 0;
   const double n = (double)plan->n;
   const int d = plan->d;
-  double b = 8.0 * (4 * n + 4 * (double)L->np + 8); /* NUDFT scratch */
+  double b = 8.0 * (4 * n + 4 * (double)L->sp.np + 8); /* NUDFT scratch */
   double transient = 0;
-  if (L->methods & (PD_SP_DFT | PD_SP_PROJECTION)) {
+  if (L->sp.methods & (PD_SP_DFT | PD_SP_PROJECTION)) {
     double nk = cfg->sp_max_freq > 0 ? cfg->sp_max_freq : floor(n / 2);
     transient = 32.0 * pd_me_max(nk, 2); /* the target's peak search */
   }
-  if (L->methods & PD_SP_DFT) b += 8.0 * n;
-  if (L->methods & PD_SP_PROJECTION) b += 8.0 * n;
-  if (L->methods & PD_SP_FILTER)
+  if (L->sp.methods & PD_SP_DFT) b += 8.0 * n;
+  if (L->sp.methods & PD_SP_PROJECTION) b += 8.0 * n;
+  if (L->sp.methods & PD_SP_FILTER)
     transient = pd_me_max(transient, 16.0 * n); /* gathered low parts */
   b += transient;
-  if (L->methods & PD_SP_GRID) {
+  if (L->sp.methods & PD_SP_GRID) {
     const int64_t N = cfg->sp_grid_n;
     const double Nd = (double)N, nc = (double)(N / 2 + 1);
     const double b0 = ceil(Nd / g), b1 = ceil(nc / g);
@@ -71,9 +71,9 @@ static double pd_me_observers(const pd_plan *plan, const pd_config *cfg,
                            : b0 * rest * nc;
     /* the FFTW-MPI in-place array; with g > 1 its transposes' scratch */
     b += 16.0 * cplx * (g > 1 ? 2 : 1);
-    b += 8.0 * slab;                          /* the target on the slab */
-    b += 8.0 * (slab + (double)L->nsh);       /* the network on the slab */
-    b += (16.0 + PD_ME_ACC) * (double)L->nsh; /* shell sums */
+    b += 8.0 * slab;                             /* the target on the slab */
+    b += 8.0 * (slab + (double)L->sp.nsh);       /* the network on the slab */
+    b += (16.0 + PD_ME_ACC) * (double)L->sp.nsh; /* shell sums */
     const int64_t m = pd_plan_max_width(plan);
     double points = 1;
     for (int j = 0; j < d; j++) points *= Nd;

@@ -22,11 +22,50 @@ struct pd_spectral {
   MPI_Comm comm; /* borrowed: the group's */
   const pd_config *cfg;
   const pd_data *data;
-  const pd_layout *L;
+  const pd_spectral_layout *L;
   pd_sp_line dft, proj;
   pd_gridspec *grid;
   double *work; /* 2 n + 2 np: NUDFT scratch */
 };
+
+int pd_spectral_layout_init(pd_spectral_layout *L, const pd_config *cfg,
+                            int d) {
+  memset(L, 0, sizeof *L);
+  if (!cfg->spectral) return PD_OK;
+  L->methods = cfg->sp_methods ? cfg->sp_methods
+               : d == 1        ? PD_SP_DFT
+                               : PD_SP_PROJECTION | PD_SP_FILTER;
+  PD_CHECK(!(L->methods & PD_SP_DFT) || d == 1, PD_ERR_CONFIG,
+           "%s: [spectral] methods = dft needs 1-D inputs, but the data "
+           "have d = %d (use projection, filter or grid)",
+           cfg->path, d);
+  PD_CHECK(!(L->methods & PD_SP_GRID) || d <= 4, PD_ERR_CONFIG,
+           "%s: [spectral] methods = grid supports d = 1 to 4, but the "
+           "data have d = %d",
+           cfg->path, d);
+  L->np = cfg->sp_peaks;
+  L->nd = cfg->sp_ndeltas;
+  if (L->methods & PD_SP_GRID)
+    L->nsh =
+        (int64_t)floor(sqrt((double)d) * (double)(cfg->sp_grid_n / 2) + 0.5) +
+        1;
+  return PD_OK;
+}
+
+void pd_spectral_layout_place(pd_spectral_layout *L, int64_t S) {
+  const int64_t P = L->np;
+  int64_t o = 0;
+  L->S = S;
+  L->dft = o;
+  if (L->methods & PD_SP_DFT) o += PD_PK_DELTA(P) + S * P;
+  L->proj = o;
+  if (L->methods & PD_SP_PROJECTION) o += PD_PK_DELTA(P) + S * P;
+  L->filt = o;
+  if (L->methods & PD_SP_FILTER) o += PD_FI_LOW(L->nd) + 2 * S * L->nd;
+  L->grid = o;
+  if (L->methods & PD_SP_GRID) o += PD_GR_REL(L->nsh) + S * L->nsh;
+  L->len = o;
+}
 
 static int pd_sp_target(void *ctx, int64_t n, int d, const double *x,
                         double *y) {
@@ -73,7 +112,8 @@ static int pd_sp_line_setup(pd_spectral *sp, pd_sp_line *ln, double *b) {
 }
 
 int pd_spectral_create(MPI_Comm comm, const pd_config *cfg, const pd_data *data,
-                       const pd_layout *L, double *rec, pd_spectral **out) {
+                       const pd_spectral_layout *L, double *block,
+                       pd_spectral **out) {
   *out = NULL;
   pd_spectral *sp = NULL;
   const int64_t n = data->n;
@@ -99,7 +139,7 @@ int pd_spectral_create(MPI_Comm comm, const pd_config *cfg, const pd_data *data,
                       .work = sp->work};
   if (L->methods & PD_SP_DFT) {
     memcpy(sp->dft.v, data->x, sizeof(double) * (size_t)n);
-    err = pd_sp_line_setup(sp, &sp->dft, rec + L->dft);
+    err = pd_sp_line_setup(sp, &sp->dft, block + L->dft);
   }
   if (!err && L->methods & PD_SP_PROJECTION) {
     double p[PD_CONFIG_MAX_LIST];
@@ -108,11 +148,11 @@ int pd_spectral_create(MPI_Comm comm, const pd_config *cfg, const pd_data *data,
     if (!err) err = pd_fp_principal(n, data->d, data->x, pc, NULL);
     if (!err) pd_fp_project(n, data->d, data->x, pc, sp->proj.v);
     if (pc != p) pd_free(&pc);
-    if (!err) err = pd_sp_line_setup(sp, &sp->proj, rec + L->proj);
+    if (!err) err = pd_sp_line_setup(sp, &sp->proj, block + L->proj);
   }
   if (!err && L->methods & PD_SP_FILTER)
     for (int64_t k = 0; k < L->nd; k++)
-      rec[L->filt + PD_FI_DELTA(L->nd) + k] = cfg->sp_deltas[k];
+      block[L->filt + PD_FI_DELTA(L->nd) + k] = cfg->sp_deltas[k];
   if (!err && L->methods & PD_SP_GRID) {
     double lo, hi;
     pd_dataset_domain(cfg, &lo, &hi);
@@ -123,7 +163,7 @@ int pd_spectral_create(MPI_Comm comm, const pd_config *cfg, const pd_data *data,
                            "grid spectrum: %d shells, the layout has %lld",
                            pd_gridspec_nshells(sp->grid), (long long)L->nsh);
     if (!err)
-      memcpy(rec + L->grid + PD_GR_POWER(L->nsh),
+      memcpy(block + L->grid + PD_GR_POWER(L->nsh),
              pd_gridspec_target_power(sp->grid),
              sizeof(double) * (size_t)L->nsh);
   }
@@ -163,16 +203,16 @@ static int pd_sp_line_observe(pd_spectral *sp, const pd_sp_line *ln,
 }
 
 int pd_spectral_observe(pd_spectral *sp, pd_net *net, const double *f,
-                        int64_t row, double *rec) {
-  const pd_layout *L = sp->L;
+                        int64_t row, double *block) {
+  const pd_spectral_layout *L = sp->L;
   PD_CHECK(row >= 0 && row < L->S, PD_ERR_ARG, "snapshot row %lld of %lld",
            (long long)row, (long long)L->S);
   if (L->methods & PD_SP_DFT)
-    PD_CALL(pd_sp_line_observe(sp, &sp->dft, f, row, rec + L->dft));
+    PD_CALL(pd_sp_line_observe(sp, &sp->dft, f, row, block + L->dft));
   if (L->methods & PD_SP_PROJECTION)
-    PD_CALL(pd_sp_line_observe(sp, &sp->proj, f, row, rec + L->proj));
+    PD_CALL(pd_sp_line_observe(sp, &sp->proj, f, row, block + L->proj));
   if (L->methods & PD_SP_FILTER) {
-    double *b = rec + L->filt;
+    double *b = block + L->filt;
     for (int64_t k = 0; k < L->nd; k++) {
       pd_fp_filtered r;
       PD_CALL(pd_fp_filter(sp->comm, sp->data, f, sp->cfg->sp_deltas[k], &r,
@@ -182,7 +222,7 @@ int pd_spectral_observe(pd_spectral *sp, pd_net *net, const double *f,
     }
   }
   if (L->methods & PD_SP_GRID) {
-    double *b = rec + L->grid;
+    double *b = block + L->grid;
     int used = 0;
     PD_CALL(pd_gridspec_error(sp->grid, net, sp->cfg->sp_grid_method,
                               b + PD_GR_REL(L->nsh) + row * L->nsh, NULL,
@@ -234,11 +274,11 @@ static int pd_sp_rank(const double *series, int64_t stride, int count,
   return PD_OK;
 }
 
-int pd_spectral_finish(pd_spectral *sp, double *rec) {
-  const pd_layout *L = sp->L;
+int pd_spectral_finish(pd_spectral *sp, const double *steps, int64_t rows,
+                       double *block, double *verdict_out) {
+  const pd_spectral_layout *L = sp->L;
   const double tol = sp->cfg->sp_delta_tol;
-  const int64_t rows = (int64_t)rec[PD_R_NSNAP], P = L->np;
-  const double *steps = rec + L->snap;
+  const int64_t P = L->np;
   double *work = NULL, *freq = NULL;
   int64_t most = P > L->nsh ? P : L->nsh;
   int err = pd_calloc((size_t)(2 * most + 2), sizeof(double), &work);
@@ -250,14 +290,14 @@ int pd_spectral_finish(pd_spectral *sp, double *rec) {
   const int bits[2] = {PD_SP_DFT, PD_SP_PROJECTION};
   for (int i = 1; i >= 0 && !err; i--) {
     if (!(L->methods & bits[i])) continue;
-    double *b = rec + offs[i];
+    double *b = block + offs[i];
     for (int j = 0; j < lines[i]->npeaks; j++) freq[j] = lines[i]->peaks[j];
     err = pd_sp_rank(b + PD_PK_DELTA(P), P, lines[i]->npeaks, rows, steps, tol,
                      freq, b + PD_PK_CONV(P), b + PD_PK_RHO(P), work);
     verdict = b[PD_PK_RHO(P)]; /* dft over projection */
   }
   if (!err && L->methods & PD_SP_FILTER) {
-    double *b = rec + L->filt;
+    double *b = block + L->filt;
     for (int64_t k = 0; k < L->nd; k++) {
       b[PD_FI_CONV_LOW(L->nd) + k] =
           pd_sp_first_below(b + PD_FI_LOW(L->nd) + k, L->nd, rows, steps, tol);
@@ -267,7 +307,7 @@ int pd_spectral_finish(pd_spectral *sp, double *rec) {
   }
   if (!err && L->methods & PD_SP_GRID) {
     /* shells that carry the target: at least peak_rel of the largest */
-    double *b = rec + L->grid;
+    double *b = block + L->grid;
     const double *pw = b + PD_GR_POWER(L->nsh);
     double top = 0;
     for (int64_t s = 0; s < L->nsh; s++) top = fmax(top, pw[s]);
@@ -300,6 +340,6 @@ int pd_spectral_finish(pd_spectral *sp, double *rec) {
   }
   pd_free(&work);
   PD_CALL(err);
-  rec[PD_R_VERDICT] = verdict;
+  *verdict_out = verdict;
   return PD_OK;
 }

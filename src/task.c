@@ -12,6 +12,7 @@
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
+#include "phasediag/obs_theory.h"
 #include "phasediag/spectral.h"
 #include "phasediag/taskstate.h"
 #include "phasediag/theory.h"
@@ -23,30 +24,12 @@ int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
   const int d = data->d;
   L->K = cfg->train.history_points;
   L->F = cfg->feature_cap;
-  if (cfg->spectral) {
-    L->methods = cfg->sp_methods ? cfg->sp_methods
-                 : d == 1        ? PD_SP_DFT
-                                 : PD_SP_PROJECTION | PD_SP_FILTER;
-    PD_CHECK(!(L->methods & PD_SP_DFT) || d == 1, PD_ERR_CONFIG,
-             "%s: [spectral] methods = dft needs 1-D inputs, but the data "
-             "have d = %d (use projection, filter or grid)",
-             cfg->path, d);
-    PD_CHECK(!(L->methods & PD_SP_GRID) || d <= 4, PD_ERR_CONFIG,
-             "%s: [spectral] methods = grid supports d = 1 to 4, but the "
-             "data have d = %d",
-             cfg->path, d);
-    L->np = cfg->sp_peaks;
-    L->nd = cfg->sp_ndeltas;
-    if (L->methods & PD_SP_GRID)
-      L->nsh =
-          (int64_t)floor(sqrt((double)d) * (double)(cfg->sp_grid_n / 2) + 0.5) +
-          1;
-  }
+  PD_CALL(pd_spectral_layout_init(&L->sp, cfg, d));
   L->ntk = cfg->ntk;
   L->top = cfg->ntk ? (cfg->ntk_top < data->n ? cfg->ntk_top : data->n) : 0;
   L->ntest = test ? test->n : 0;
-  L->S = L->methods || L->ntk ? cfg->train.snapshots + 2 : 0;
-  const int64_t S = L->S, P = L->np;
+  L->S = L->sp.methods || L->ntk ? cfg->train.snapshots + 2 : 0;
+  const int64_t S = L->S;
   int64_t o = PD_R_HEAD;
   L->hist = o;
   o += 4 * L->K;
@@ -54,16 +37,11 @@ int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
   o += 4 * L->F;
   L->snap = o;
   o += 3 * S; /* step, time, loss */
-  L->dft = o;
-  if (L->methods & PD_SP_DFT) o += PD_PK_DELTA(P) + S * P;
-  L->proj = o;
-  if (L->methods & PD_SP_PROJECTION) o += PD_PK_DELTA(P) + S * P;
-  L->filt = o;
-  if (L->methods & PD_SP_FILTER) o += PD_FI_LOW(L->nd) + 2 * S * L->nd;
-  L->grid = o;
-  if (L->methods & PD_SP_GRID) o += PD_GR_REL(L->nsh) + S * L->nsh;
+  L->spec = o;
+  pd_spectral_layout_place(&L->sp, S);
+  o += L->sp.len;
   L->theory = o;
-  if (L->ntk) o += PD_TH_LEN(L->top, S, L->ntest);
+  o += pd_obs_theory_block(L);
   L->test = o;
   o += L->ntest; /* the trained network on the test set */
   L->len = o;
@@ -86,7 +64,7 @@ static void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
 /* The fields of a peak block (dft or projection) under group g. */
 static int pd_peak_fields(const pd_layout *L, const char *g, int64_t off,
                           pd_field *f, int *n) {
-  const int64_t P = L->np;
+  const int64_t P = L->sp.np;
   char name[64];
   snprintf(name, sizeof name, "%s/frequency", g);
   pd_field_set(&f[(*n)++], name, 1, P, 0, off + PD_PK_FREQ(P), 0,
@@ -110,7 +88,7 @@ static int pd_peak_fields(const pd_layout *L, const char *g, int64_t off,
 int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
   PD_CHECK(max >= 64, PD_ERR_ARG, "room for %d fields", max);
   int n = 0;
-  const int64_t S = L->S, T = L->top, D = L->nd, N = L->nsh;
+  const int64_t S = L->S, D = L->sp.nd, N = L->sp.nsh;
   if (S > 0) {
     pd_field_set(&f[n++], "/snapshots/step", 1, S, 0, L->snap, 1,
                  "training step of each snapshot (-1: not reached)");
@@ -119,17 +97,18 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
     pd_field_set(&f[n++], "/snapshots/loss", 1, S, 0, L->snap + 2 * S, 0,
                  "training loss at each snapshot");
   }
-  if (L->methods) {
+  if (L->sp.methods) {
     pd_field_set(&f[n++], "/spectral/verdict", 0, 0, 0, PD_R_VERDICT, 0,
                  "Spearman rho of frequency against convergence step (grid "
                  "shells if on, else dft, else projection peaks); > 0: low "
                  "frequencies first");
   }
-  if (L->methods & PD_SP_DFT) pd_peak_fields(L, "/spectral/dft", L->dft, f, &n);
-  if (L->methods & PD_SP_PROJECTION)
-    pd_peak_fields(L, "/spectral/projection", L->proj, f, &n);
-  if (L->methods & PD_SP_FILTER) {
-    const int64_t o = L->filt;
+  if (L->sp.methods & PD_SP_DFT)
+    pd_peak_fields(L, "/spectral/dft", L->spec + L->sp.dft, f, &n);
+  if (L->sp.methods & PD_SP_PROJECTION)
+    pd_peak_fields(L, "/spectral/projection", L->spec + L->sp.proj, f, &n);
+  if (L->sp.methods & PD_SP_FILTER) {
+    const int64_t o = L->spec + L->sp.filt;
     pd_field_set(&f[n++], "/spectral/filter/delta", 1, D, 0, o + PD_FI_DELTA(D),
                  0, "filter width delta");
     pd_field_set(&f[n++], "/spectral/filter/converged_step_low", 1, D, 0,
@@ -144,8 +123,8 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
                  o + PD_FI_LOW(D) + S * D, 0,
                  "|y_high - h_high| / |y_high| per snapshot and delta");
   }
-  if (L->methods & PD_SP_GRID) {
-    const int64_t o = L->grid;
+  if (L->sp.methods & PD_SP_GRID) {
+    const int64_t o = L->spec + L->sp.grid;
     pd_field_set(&f[n++], "/spectral/grid/target_power", 1, N, 0,
                  o + PD_GR_POWER(N), 0,
                  "sum of |Y(k)|^2 over the shell round(|k|) = s");
@@ -168,61 +147,7 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
                  "sqrt(sum |H - Y|^2 / sum |Y|^2) over each shell, per "
                  "snapshot");
   }
-  if (L->ntk) {
-    const int64_t o = L->theory;
-    static const struct {
-      const char *name;
-      int off;
-      const char *what;
-    } sc[] = {
-        {"/ntk/dist0", PD_TH_DIST0, "|Theta(0) - Theta_inf|_F / |Theta_inf|_F"},
-        {"/ntk/dist1", PD_TH_DIST1,
-         "|Theta(t*) - Theta_inf|_F / |Theta_inf|_F"},
-        {"/ntk/kernel_change", PD_TH_CHANGE,
-         "|Theta(t*) - Theta(0)|_F / |Theta(0)|_F"},
-        {"/ntk/linearity_error_train", PD_TH_LIN_TRAIN,
-         "|f_net - f_lin| / |f_lin| at the training points"},
-        {"/ntk/linearity_error_test", PD_TH_LIN_TEST,
-         "|f_net - f_lin| / |f_lin| at the test points"},
-        {"/ntk/lfp_error", PD_TH_LFP,
-         "|f_net - h_lfp| / |h_lfp| at the test points (1-D)"},
-        {"/ntk/spline_error", PD_TH_SPLINE,
-         "|f_net - spline| / |spline| at the test points (1-D)"},
-        {"/ntk/pwl_error", PD_TH_PWL,
-         "|f_net - piecewise linear| / |piecewise linear| (1-D)"},
-        {"/ntk/lfp_crossover", PD_TH_XI_C,
-         "xi_c = sqrt(g4 / g2): spline below, piecewise linear above"}};
-    for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++)
-      pd_field_set(&f[n++], sc[i].name, 0, 0, 0, o + sc[i].off, 0, sc[i].what);
-    pd_field_set(&f[n++], "/ntk/eigenvalues_closed", 1, T, 0, o + PD_TH_EIG(T),
-                 0,
-                 "largest eigenvalues of the infinite-width kernel, "
-                 "descending");
-    pd_field_set(&f[n++], "/ntk/eigenvalues_t0", 1, T, 0, o + PD_TH_EIG(T) + T,
-                 0, "largest eigenvalues of the empirical NTK at t = 0");
-    pd_field_set(&f[n++], "/ntk/eigenvalues_tstar", 1, T, 0,
-                 o + PD_TH_EIG(T) + 2 * T, 0,
-                 "largest eigenvalues of the empirical NTK at t*");
-    pd_field_set(&f[n++], "/ntk/projection", 2, S, T, o + PD_TH_PROJ(T), 0,
-                 "residual f - y along the closed-form eigenvectors (largest "
-                 "eigenvalue first) per snapshot");
-    pd_field_set(&f[n++], "/ntk/projection_linear", 2, S, T,
-                 o + PD_TH_PROJ_LIN(T, S), 0,
-                 "the linear theory's prediction of /ntk/projection");
-    pd_field_set(&f[n++], "/ntk/loss_linear", 1, S, 0, o + PD_TH_LOSS_LIN(T, S),
-                 0, "the linearized loss at each snapshot's flow time");
-    if (L->ntest > 0) {
-      const int64_t c = o + PD_TH_CURVES(T, S), M = L->ntest;
-      pd_field_set(&f[n++], "/ntk/test_prediction", 1, M, 0, c, 0,
-                   "kernel regression with Theta_inf at the test points");
-      pd_field_set(&f[n++], "/ntk/test_lfp", 1, M, 0, c + M, 0,
-                   "LFP minimizer at the test points (1-D)");
-      pd_field_set(&f[n++], "/ntk/test_spline", 1, M, 0, c + 2 * M, 0,
-                   "natural cubic spline through the training points");
-      pd_field_set(&f[n++], "/ntk/test_pwl", 1, M, 0, c + 3 * M, 0,
-                   "piecewise-linear interpolant of the training points");
-    }
-  }
+  pd_obs_theory_fields(L, f, &n);
   if (L->ntest > 0) {
     pd_field_set(&f[n++], "/runs/test_loss", 0, 0, 0, PD_R_TEST_LOSS, 0,
                  "1/(2 n_test) sum (f - y)^2 on the test set");
@@ -355,14 +280,11 @@ static int pd_task_observe(void *ctx, pd_net *net, const double *f,
   snap[ob->row] = (double)step;
   snap[L->S + ob->row] = t;
   snap[2 * L->S + ob->row] = loss;
-  if (ob->sp) PD_CALL(pd_spectral_observe(ob->sp, net, f, ob->row, ob->rec));
-  if (ob->th) {
-    const int64_t T = L->top, S = L->S;
-    double *o = ob->rec + L->theory;
-    PD_CALL(pd_theory_observe(ob->th, f, t, o + PD_TH_PROJ(T) + ob->row * T,
-                              o + PD_TH_PROJ_LIN(T, S) + ob->row * T,
-                              o + PD_TH_LOSS_LIN(T, S) + ob->row));
-  }
+  if (ob->sp)
+    PD_CALL(pd_spectral_observe(ob->sp, net, f, ob->row, ob->rec + L->spec));
+  if (ob->th)
+    PD_CALL(
+        pd_obs_theory_observe(ob->th, L, f, t, ob->row, ob->rec + L->theory));
   ob->row++;
   ob->rec[PD_R_NSNAP] = (double)ob->row;
   return PD_OK;
@@ -403,31 +325,6 @@ static int pd_task_test(pd_net *net, const pd_job *job, double *rec) {
   return PD_OK;
 }
 
-/* The theory's results at t* into the record. */
-static int pd_task_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
-                                 double *rec) {
-  pd_theory_summary s;
-  PD_CALL(pd_theory_finish(th, net, &s));
-  double *o = rec + L->theory;
-  o[PD_TH_DIST0] = s.dist0;
-  o[PD_TH_DIST1] = s.dist1;
-  o[PD_TH_CHANGE] = s.kernel_change;
-  o[PD_TH_LIN_TRAIN] = s.lin_err_train;
-  o[PD_TH_LIN_TEST] = s.lin_err_test;
-  o[PD_TH_LFP] = s.lfp_err;
-  o[PD_TH_SPLINE] = s.spline_err;
-  o[PD_TH_PWL] = s.pwl_err;
-  o[PD_TH_XI_C] = s.lfp_xi_c;
-  const int64_t T = L->top, S = L->S, M = L->ntest;
-  for (int w = 0; w < 3; w++)
-    PD_CALL(pd_theory_eigenvalues(th, w, o + PD_TH_EIG(T) + w * T));
-  if (M > 0) {
-    double *c = o + PD_TH_CURVES(T, S);
-    PD_CALL(pd_theory_test_curves(th, c, NULL, c + M, c + 2 * M, c + 3 * M));
-  }
-  return PD_OK;
-}
-
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                 int64_t t, const pd_train_hooks *hooks, double *rec) {
   const pd_config *cfg = job->cfg;
@@ -461,16 +358,10 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
   double *feat = rec + L->feat;
   pd_observers ob = {.L = L, .data = data, .rec = rec};
   int err = pd_task_features(net, cfg, F, feat, feat + Fcap, &rec[PD_R_COND0]);
-  if (!err && L->methods)
-    err = pd_spectral_create(group, cfg, data, L, rec, &ob.sp);
-  if (!err && L->ntk) {
-    pd_theory_options to;
-    pd_theory_options_default(&to);
-    to.top = (int)L->top;
-    to.ridge = cfg->ntk_ridge;
-    to.lfp = cfg->ntk_lfp;
-    err = pd_theory_create(net, data, job->test, &to, &ob.th);
-  }
+  if (!err && L->sp.methods)
+    err = pd_spectral_create(group, cfg, data, &L->sp, rec + L->spec, &ob.sp);
+  if (!err && L->ntk)
+    err = pd_obs_theory_create(net, cfg, data, job->test, L, &ob.th);
   pd_train_hooks hk = {0}; /* poll and stop from the caller */
   if (hooks) {
     hk.poll = hooks->poll;
@@ -511,8 +402,10 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
   if (!err)
     err = pd_task_features(net, cfg, F, feat + 2 * Fcap, feat + 3 * Fcap,
                            &rec[PD_R_COND1]);
-  if (!err && ob.sp) err = pd_spectral_finish(ob.sp, rec);
-  if (!err && ob.th) err = pd_task_theory_finish(ob.th, net, L, rec);
+  if (!err && ob.sp)
+    err = pd_spectral_finish(ob.sp, rec + L->snap, (int64_t)rec[PD_R_NSNAP],
+                             rec + L->spec, &rec[PD_R_VERDICT]);
+  if (!err && ob.th) err = pd_obs_theory_finish(ob.th, net, L, rec + L->theory);
   if (!err && job->test) err = pd_task_test(net, job, rec);
   if (!err) {
     rec[PD_R_STATUS] = r.status;

@@ -7,9 +7,11 @@
  *   + 0K .. 4K              history: step, time, loss, rd_w (K each)
  *   + 4K .. 4K + 4F         features: orientation and amplitude of F
  *                           sampled neurons at t = 0, then at t*
- *   then, when switched on, the snapshot rows, the spectral measures, the
- *   linear theory and the test-set output (offsets in pd_layout; the named
- *   fields in pd_layout_fields, which the output writes as they are)
+ *   then, when switched on, the snapshot rows, the spectral measures (the
+ *   block at L->spec; its inside: spectral.h), the linear theory (the block
+ *   at L->theory; its inside: obs_theory.h) and the test-set output
+ *   (offsets in pd_layout; the named fields in pd_layout_fields, which the
+ *   output writes as they are)
  * Orientation: atan2(b, w) for d = 1; for d > 1 the angle to the direction
  * of the heaviest cluster.  Amplitude: |a_k| |(w_k, b_k)|.  The scalar
  * condensation measure is the effective number of directions,
@@ -24,6 +26,7 @@
 #include "phasediag/config.h"
 #include "phasediag/data.h"
 #include "phasediag/plan.h"
+#include "phasediag/spectral.h"
 
 enum {
   PD_R_TASK = 0,
@@ -53,67 +56,18 @@ enum {
 
 /* Where the parts of a record live (all offsets and sizes in doubles). */
 typedef struct {
-  int64_t len;   /* doubles per record */
-  int64_t K, F;  /* history points, features per snapshot */
-  int64_t S;     /* snapshot rows: snapshots + 2 with an observer, else 0 */
-  int methods;   /* [spectral] methods in effect (0: spectral off) */
-  int64_t np;    /* peaks tracked (dft, projection) */
-  int64_t nd;    /* filter widths */
-  int64_t nsh;   /* grid shells */
-  int ntk;       /* linear theory on */
-  int64_t top;   /* NTK eigen-components kept */
-  int64_t ntest; /* test points (0: no test set) */
-  int64_t hist, feat, snap, dft, proj, filt, grid, theory, test; /* offsets */
+  int64_t len;  /* doubles per record */
+  int64_t K, F; /* history points, features per snapshot */
+  int64_t S;    /* snapshot rows: snapshots + 2 with an observer, else 0 */
+  pd_spectral_layout sp; /* the spectral measures (sp.methods 0: off) */
+  int ntk;               /* linear theory on */
+  int64_t top;           /* NTK eigen-components kept */
+  int64_t ntest;         /* test points (0: no test set) */
+  int64_t hist, feat, snap, spec, theory, test; /* offsets */
 } pd_layout;
 
-/* Offsets inside a spectral block of P peaks and S rows (dft, projection):
- * frequency[P], target amplitude[P], converged step[P], rank correlation
- * [1], Delta_F[S][P]. */
-#define PD_PK_FREQ(P) 0
-#define PD_PK_AMP(P) (P)
-#define PD_PK_CONV(P) (2 * (P))
-#define PD_PK_RHO(P) (3 * (P))
-#define PD_PK_DELTA(P) (3 * (P) + 1)
-/* Inside the filter block of D widths: delta[D], converged step of the low
- * and the high part [D] each, e_low[S][D], e_high[S][D]. */
-#define PD_FI_DELTA(D) 0
-#define PD_FI_CONV_LOW(D) (D)
-#define PD_FI_CONV_HIGH(D) (2 * (D))
-#define PD_FI_LOW(D) (3 * (D))
-/* e_high at PD_FI_LOW(D) + S * D */
-/* Inside the grid block of N shells: target power[N], converged step[N],
- * rank correlation, method used, bytes moved by gather and by reduce, then
- * the relative error rel[S][N]. */
-#define PD_GR_POWER(N) 0
-#define PD_GR_CONV(N) (N)
-#define PD_GR_RHO(N) (2 * (N))
-#define PD_GR_METHOD(N) (2 * (N) + 1)
-#define PD_GR_BYTES(N) (2 * (N) + 2)
-#define PD_GR_REL(N) (2 * (N) + 4)
-/* Offsets inside the theory block: scalars, then eigenvalues (closed form,
- * t = 0, t*) [top] each, projections and their linear prediction [S][top]
- * each, the linearized loss [S], the test curves (prediction, LFP, spline,
- * piecewise linear) [ntest] each. */
-enum {
-  PD_TH_DIST0 = 0,
-  PD_TH_DIST1,
-  PD_TH_CHANGE,
-  PD_TH_LIN_TRAIN,
-  PD_TH_LIN_TEST,
-  PD_TH_LFP,
-  PD_TH_SPLINE,
-  PD_TH_PWL,
-  PD_TH_XI_C,
-  PD_TH_HEAD = 12
-};
-/* The arrays after the scalars, for T components, S snapshot rows and M
- * test points. */
-#define PD_TH_EIG(T) PD_TH_HEAD                              /* [3][T] */
-#define PD_TH_PROJ(T) (PD_TH_HEAD + 3 * (T))                 /* [S][T] */
-#define PD_TH_PROJ_LIN(T, S) (PD_TH_PROJ(T) + (S) * (T))     /* [S][T] */
-#define PD_TH_LOSS_LIN(T, S) (PD_TH_PROJ(T) + 2 * (S) * (T)) /* [S] */
-#define PD_TH_CURVES(T, S) (PD_TH_LOSS_LIN(T, S) + (S))      /* [4][M] */
-#define PD_TH_LEN(T, S, M) (PD_TH_CURVES(T, S) + 4 * (M))
+/* The spectral block at L->spec: spectral.h (pd_spectral_layout). */
+/* The theory block at L->theory: obs_theory.h. */
 
 /* The layout for a job: its config, training set (n, d) and test set
  * (NULL: none).  PD_ERR_CONFIG when a method does not fit the data (dft
