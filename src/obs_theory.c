@@ -9,17 +9,6 @@ int64_t pd_obs_theory_block(const pd_layout *L) {
   return L->ntk ? PD_TH_LEN(L->top, L->S, L->ntest) : 0;
 }
 
-static void pd_th_field(pd_field *f, const char *name, int rank, int64_t d0,
-                        int64_t d1, int64_t offset, const char *description) {
-  memset(f, 0, sizeof *f);
-  snprintf(f->name, sizeof f->name, "%s", name);
-  f->rank = rank;
-  f->dims[0] = d0;
-  f->dims[1] = d1;
-  f->offset = offset;
-  f->description = description;
-}
-
 void pd_obs_theory_fields(const pd_layout *L, pd_field *f, int *n) {
   if (!L->ntk) return;
   const int64_t o = L->theory, T = L->top, S = L->S;
@@ -45,33 +34,35 @@ void pd_obs_theory_fields(const pd_layout *L, pd_field *f, int *n) {
       {"/ntk/lfp_crossover", PD_TH_XI_C,
        "xi_c = sqrt(g4 / g2): spline below, piecewise linear above"}};
   for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++)
-    pd_th_field(&f[(*n)++], sc[i].name, 0, 0, 0, o + sc[i].off, sc[i].what);
-  pd_th_field(&f[(*n)++], "/ntk/eigenvalues_closed", 1, T, 0, o + PD_TH_EIG(T),
-              "largest eigenvalues of the infinite-width kernel, "
-              "descending");
-  pd_th_field(&f[(*n)++], "/ntk/eigenvalues_t0", 1, T, 0, o + PD_TH_EIG(T) + T,
-              "largest eigenvalues of the empirical NTK at t = 0");
-  pd_th_field(&f[(*n)++], "/ntk/eigenvalues_tstar", 1, T, 0,
-              o + PD_TH_EIG(T) + 2 * T,
-              "largest eigenvalues of the empirical NTK at t*");
-  pd_th_field(&f[(*n)++], "/ntk/projection", 2, S, T, o + PD_TH_PROJ(T),
-              "residual f - y along the closed-form eigenvectors (largest "
-              "eigenvalue first) per snapshot");
-  pd_th_field(&f[(*n)++], "/ntk/projection_linear", 2, S, T,
-              o + PD_TH_PROJ_LIN(T, S),
-              "the linear theory's prediction of /ntk/projection");
-  pd_th_field(&f[(*n)++], "/ntk/loss_linear", 1, S, 0, o + PD_TH_LOSS_LIN(T, S),
-              "the linearized loss at each snapshot's flow time");
+    pd_field_set(&f[(*n)++], sc[i].name, 0, 0, 0, o + sc[i].off, 0, sc[i].what);
+  pd_field_set(&f[(*n)++], "/ntk/eigenvalues_closed", 1, T, 0, o + PD_TH_EIG(T),
+               0,
+               "largest eigenvalues of the infinite-width kernel, "
+               "descending");
+  pd_field_set(&f[(*n)++], "/ntk/eigenvalues_t0", 1, T, 0, o + PD_TH_EIG(T) + T,
+               0, "largest eigenvalues of the empirical NTK at t = 0");
+  pd_field_set(&f[(*n)++], "/ntk/eigenvalues_tstar", 1, T, 0,
+               o + PD_TH_EIG(T) + 2 * T, 0,
+               "largest eigenvalues of the empirical NTK at t*");
+  pd_field_set(&f[(*n)++], "/ntk/projection", 2, S, T, o + PD_TH_PROJ(T), 0,
+               "residual f - y along the closed-form eigenvectors (largest "
+               "eigenvalue first) per snapshot");
+  pd_field_set(&f[(*n)++], "/ntk/projection_linear", 2, S, T,
+               o + PD_TH_PROJ_LIN(T, S), 0,
+               "the linear theory's prediction of /ntk/projection");
+  pd_field_set(&f[(*n)++], "/ntk/loss_linear", 1, S, 0,
+               o + PD_TH_LOSS_LIN(T, S), 0,
+               "the linearized loss at each snapshot's flow time");
   if (L->ntest > 0) {
     const int64_t c = o + PD_TH_CURVES(T, S), M = L->ntest;
-    pd_th_field(&f[(*n)++], "/ntk/test_prediction", 1, M, 0, c,
-                "kernel regression with Theta_inf at the test points");
-    pd_th_field(&f[(*n)++], "/ntk/test_lfp", 1, M, 0, c + M,
-                "LFP minimizer at the test points (1-D)");
-    pd_th_field(&f[(*n)++], "/ntk/test_spline", 1, M, 0, c + 2 * M,
-                "natural cubic spline through the training points");
-    pd_th_field(&f[(*n)++], "/ntk/test_pwl", 1, M, 0, c + 3 * M,
-                "piecewise-linear interpolant of the training points");
+    pd_field_set(&f[(*n)++], "/ntk/test_prediction", 1, M, 0, c, 0,
+                 "kernel regression with Theta_inf at the test points");
+    pd_field_set(&f[(*n)++], "/ntk/test_lfp", 1, M, 0, c + M, 0,
+                 "LFP minimizer at the test points (1-D)");
+    pd_field_set(&f[(*n)++], "/ntk/test_spline", 1, M, 0, c + 2 * M, 0,
+                 "natural cubic spline through the training points");
+    pd_field_set(&f[(*n)++], "/ntk/test_pwl", 1, M, 0, c + 3 * M, 0,
+                 "piecewise-linear interpolant of the training points");
   }
 }
 

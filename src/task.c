@@ -48,9 +48,9 @@ int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
   return PD_OK;
 }
 
-static void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
-                         int64_t d1, int64_t offset, int integer,
-                         const char *description) {
+void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
+                  int64_t d1, int64_t offset, int integer,
+                  const char *description) {
   memset(f, 0, sizeof *f);
   snprintf(f->name, sizeof f->name, "%s", name);
   f->rank = rank;

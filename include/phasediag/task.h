@@ -86,6 +86,12 @@ typedef struct {
   const char *description;
 } pd_field;
 
+/* Local: fill f (name, per-run rank and dims, record offset, int64 or
+ * float64, description). */
+void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
+                  int64_t d1, int64_t offset, int integer,
+                  const char *description);
+
 /* The optional fields of L (snapshots, spectra, theory, test output) into
  * f[0 .. *count), at most max. */
 int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count);
