@@ -11,7 +11,7 @@
 #include "phasediag/log.h"
 #include "phasediag/memest.h"
 #include "phasediag/net.h"
-#include "phasediag/obs_theory.h"
+#include "phasediag/observer.h"
 #include "phasediag/train.h"
 
 static void fmt_time(double s, char *out, size_t n) {
@@ -52,23 +52,12 @@ void pd_app_on_done(int64_t t, const double *rec, void *ctx) {
           pt->label[0] ? " " : "", pt->label, (long long)pr->plan->widths[w],
           (unsigned long long)pr->plan->seeds[s],
           pd_status_name((int)rec[PD_R_STATUS]), what, e1, e2);
+  /* then one line per observer that has one */
   const pd_layout *L = &pr->job->layout;
-  if (L->sp.methods)
-    fprintf(stderr,
-            "    F-Principle: rank correlation (frequency, step) %.3f%s\n",
-            rec[PD_R_VERDICT],
-            rec[PD_R_VERDICT] > 0.5    ? ": low frequencies first"
-            : isnan(rec[PD_R_VERDICT]) ? ": undetermined"
-                                       : ": not ordered");
-  if (L->ntk) {
-    char line[256];
-    pd_obs_theory_progress(rec + L->theory, line, sizeof line);
-    fprintf(stderr, "    %s\n", line);
-  }
-  if (L->ntest > 0)
-    fprintf(stderr,
-            "    test: loss %.3e, relative error %.3g, sign accuracy %.3f\n",
-            rec[PD_R_TEST_LOSS], rec[PD_R_TEST_REL], rec[PD_R_TEST_ACC]);
+  char line[256];
+  for (int i = 0; i < PD_OBS_COUNT; i++)
+    if (pd_observer_progress(L, i, rec, line, sizeof line))
+      fprintf(stderr, "    %s\n", line);
   fflush(stderr);
 }
 

@@ -120,7 +120,7 @@ static int merge(MPI_Comm world, const pd_args *args, const pd_job *job,
   int64_t have = 0, first_missing = -1;
   if (!err && rank == 0) {
     for (int64_t t = 0; t < nt; t++)
-      pd_task_record_clear(&job->layout, results + t * len);
+      pd_record_clear(&job->layout, results + t * len);
     for (int i = 0; i < nfiles && !err; i++) {
       char path[PD_CONFIG_MAX_PATH + 64];
       if (args->nfiles)
@@ -315,7 +315,7 @@ static int pd_app_restore(pd_app *a) {
                 : PD_OK;
   if (!err && a->rank == 0 && a->resume) {
     for (int64_t t = 0; t < nt; t++)
-      pd_task_record_clear(&a->job.layout, a->results + t * len);
+      pd_record_clear(&a->job.layout, a->results + t * len);
     err = pd_checkpoint_read(&a->ck, a->results, &restored);
   }
   if (!err && a->rank == 0 && a->resume) {

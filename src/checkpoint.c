@@ -17,7 +17,7 @@
 #include "phasediag/version.h"
 
 #define PD_CKPT_FORMAT "phasediag checkpoint"
-#define PD_CKPT_FORMAT_VERSION 2 /* 2: records_crc32c */
+#define PD_CKPT_FORMAT_VERSION 3 /* 2: records_crc32c; 3: observer blocks */
 
 uint64_t pd_checkpoint_hash(const char *text) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */

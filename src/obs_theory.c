@@ -4,14 +4,44 @@
 #include <string.h>
 
 #include "phasediag/error.h"
+#include "phasediag/theory.h"
 
-int64_t pd_obs_theory_block(const pd_layout *L) {
+enum {
+  PD_TH_DIST0 = 0,
+  PD_TH_DIST1,
+  PD_TH_CHANGE,
+  PD_TH_LIN_TRAIN,
+  PD_TH_LIN_TEST,
+  PD_TH_LFP,
+  PD_TH_SPLINE,
+  PD_TH_PWL,
+  PD_TH_XI_C,
+  PD_TH_HEAD = 12
+};
+/* The arrays after the scalars, for T components, S snapshot rows and M
+ * test points. */
+#define PD_TH_EIG(T) PD_TH_HEAD                              /* [3][T] */
+#define PD_TH_PROJ(T) (PD_TH_HEAD + 3 * (T))                 /* [S][T] */
+#define PD_TH_PROJ_LIN(T, S) (PD_TH_PROJ(T) + (S) * (T))     /* [S][T] */
+#define PD_TH_LOSS_LIN(T, S) (PD_TH_PROJ(T) + 2 * (S) * (T)) /* [S] */
+#define PD_TH_CURVES(T, S) (PD_TH_LOSS_LIN(T, S) + (S))      /* [4][M] */
+#define PD_TH_LEN(T, S, M) (PD_TH_CURVES(T, S) + 4 * (M))
+
+static int pd_ot_setup(pd_layout *L, const pd_config *cfg, const pd_data *data,
+                       const pd_data *test, int *snapshots) {
+  (void)test;
+  L->ntk = cfg->ntk;
+  L->top = cfg->ntk ? (cfg->ntk_top < data->n ? cfg->ntk_top : data->n) : 0;
+  *snapshots = L->ntk;
+  return PD_OK;
+}
+
+static int64_t pd_ot_place(pd_layout *L) {
   return L->ntk ? PD_TH_LEN(L->top, L->S, L->ntest) : 0;
 }
 
-void pd_obs_theory_fields(const pd_layout *L, pd_field *f, int *n) {
-  if (!L->ntk) return;
-  const int64_t o = L->theory, T = L->top, S = L->S;
+static void pd_ot_fields(const pd_layout *L, int64_t o, pd_field *f, int *n) {
+  const int64_t T = L->top, S = L->S;
   static const struct {
     const char *name;
     int off;
@@ -66,31 +96,32 @@ void pd_obs_theory_fields(const pd_layout *L, pd_field *f, int *n) {
   }
 }
 
-int pd_obs_theory_create(pd_net *net, const pd_config *cfg, const pd_data *data,
-                         const pd_data *test, const pd_layout *L,
-                         pd_theory **th) {
+static int pd_ot_create(const pd_obs_run *run, double *block, void **state) {
+  (void)block;
   pd_theory_options to;
   pd_theory_options_default(&to);
-  to.top = (int)L->top;
-  to.ridge = cfg->ntk_ridge;
-  to.lfp = cfg->ntk_lfp;
-  PD_CALL(pd_theory_create(net, data, test, &to, th));
+  to.top = (int)run->L->top;
+  to.ridge = run->cfg->ntk_ridge;
+  to.lfp = run->cfg->ntk_lfp;
+  PD_CALL(pd_theory_create(run->net, run->data, run->test, &to,
+                           (pd_theory **)state));
   return PD_OK;
 }
 
-int pd_obs_theory_observe(pd_theory *th, const pd_layout *L, const double *f,
-                          double t, int64_t row, double *block) {
-  const int64_t T = L->top, S = L->S;
-  PD_CALL(pd_theory_observe(th, f, t, block + PD_TH_PROJ(T) + row * T,
+static int pd_ot_observe(void *state, const pd_obs_run *run,
+                         const pd_obs_snapshot *s, double *block) {
+  const int64_t T = run->L->top, S = run->L->S, row = s->row;
+  PD_CALL(pd_theory_observe(state, s->f, s->t, block + PD_TH_PROJ(T) + row * T,
                             block + PD_TH_PROJ_LIN(T, S) + row * T,
                             block + PD_TH_LOSS_LIN(T, S) + row));
   return PD_OK;
 }
 
-int pd_obs_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
-                         double *block) {
+static int pd_ot_finish(void *state, const pd_obs_run *run, double *block) {
+  pd_theory *th = state;
+  const pd_layout *L = run->L;
   pd_theory_summary s;
-  PD_CALL(pd_theory_finish(th, net, &s));
+  PD_CALL(pd_theory_finish(th, run->net, &s));
   double *o = block;
   o[PD_TH_DIST0] = s.dist0;
   o[PD_TH_DIST1] = s.dist1;
@@ -111,10 +142,29 @@ int pd_obs_theory_finish(pd_theory *th, pd_net *net, const pd_layout *L,
   return PD_OK;
 }
 
-void pd_obs_theory_progress(const double *block, char *buf, size_t size) {
+static int pd_ot_destroy(void **state) {
+  pd_theory *th = *state;
+  *state = NULL;
+  PD_CALL(pd_theory_destroy(&th));
+  return PD_OK;
+}
+
+static void pd_ot_progress(const pd_layout *L, const double *block, char *buf,
+                           size_t size) {
+  (void)L;
   snprintf(buf, size,
            "NTK: |emp - closed| %.3g (t=0), kernel change %.3g, "
            "linearity error %.3g (train) %.3g (test)",
            block[PD_TH_DIST0], block[PD_TH_CHANGE], block[PD_TH_LIN_TRAIN],
            block[PD_TH_LIN_TEST]);
 }
+
+const pd_observer_type pd_obs_theory_type = {.name = "theory",
+                                             .setup = pd_ot_setup,
+                                             .place = pd_ot_place,
+                                             .fields = pd_ot_fields,
+                                             .create = pd_ot_create,
+                                             .observe = pd_ot_observe,
+                                             .finish = pd_ot_finish,
+                                             .destroy = pd_ot_destroy,
+                                             .progress = pd_ot_progress};

@@ -113,33 +113,24 @@ static void pd_gather_field(const double *res, int64_t nt, int64_t len, int f,
   for (int64_t t = 0; t < nt; t++) out[t] = res[t * len + f];
 }
 
-/* The optional per-run fields (snapshots, spectra, theory, test output):
- * each [P, W, S, dims...], gathered from the records. */
+/* The observers' per-run fields (features, snapshots, spectra, theory,
+ * test output): each [P, W, S, dims...], gathered from the records. */
 static void pd_write_fields(pd_h5 *h, const pd_plan *plan, const pd_layout *L,
                             const double *res, double *buf, int64_t *ibuf) {
-  pd_field f[96];
+  pd_field f[PD_FIELDS_MAX];
   int nf = 0;
-  if (pd_layout_fields(L, f, 96, &nf) != PD_OK) {
+  if (pd_layout_fields(L, f, PD_FIELDS_MAX, &nf) != PD_OK) {
     pd_h5_fail(h, "describe", "the record fields");
     return;
   }
-  static const char *groups[] = {"/snapshots",
-                                 "/spectral",
-                                 "/spectral/dft",
-                                 "/spectral/projection",
-                                 "/spectral/filter",
-                                 "/spectral/grid",
-                                 "/ntk",
-                                 "/test"};
-  for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
-    int used = 0;
-    for (int k = 0; k < nf; k++)
-      used |= strncmp(f[k].name, groups[i], strlen(groups[i])) == 0 &&
-              f[k].name[strlen(groups[i])] == '/' &&
-              strchr(f[k].name + strlen(groups[i]) + 1, '/') == NULL;
-    hid_t g;
-    if (used && (g = pd_h5_group(h, groups[i])) >= 0) H5Gclose(g);
-  }
+  /* every group on a field's path, in order (creating one is collective) */
+  for (int k = 0; k < nf; k++)
+    for (char *c = strchr(f[k].name + 1, '/'); c; c = strchr(c + 1, '/')) {
+      *c = '\0';
+      hid_t g = pd_h5_group(h, f[k].name);
+      if (g >= 0) H5Gclose(g);
+      *c = '/';
+    }
   const int64_t nt = plan->ntasks;
   for (int k = 0; k < nf; k++) {
     hsize_t dims[5] = {(hsize_t)plan->P, (hsize_t)plan->W, (hsize_t)plan->S,
@@ -182,16 +173,15 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                             int64_t *ibuf, int8_t *bbuf) {
   const pd_layout *L = &job->layout;
   const int64_t nt = plan->ntasks, len = L->len;
-  const int64_t K = L->K, F = L->F;
+  const int64_t K = L->K;
   const int P = plan->P;
   const hsize_t dP[1] = {(hsize_t)P}, dW[1] = {(hsize_t)plan->W},
                 dS[1] = {(hsize_t)plan->S},
                 dR[3] = {(hsize_t)P, (hsize_t)plan->W, (hsize_t)plan->S},
-                dH[4] = {dR[0], dR[1], dR[2], (hsize_t)K},
-                dF[4] = {dR[0], dR[1], dR[2], (hsize_t)F};
+                dH[4] = {dR[0], dR[1], dR[2], (hsize_t)K};
   hid_t g;
-  const char *groups[] = {"/grid", "/runs", "/history", "/phase", "/features"};
-  for (int i = 0; i < 5; i++)
+  const char *groups[] = {"/grid", "/runs", "/history", "/phase"};
+  for (int i = 0; i < 4; i++)
     if ((g = pd_h5_group(h, groups[i])) >= 0) H5Gclose(g);
 
   /* /grid */
@@ -221,9 +211,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
             {"/runs/initial_loss", PD_R_LOSS0},
             {"/runs/t_star", PD_R_TSTAR},
             {"/runs/lambda_max", PD_R_LAMBDA},
-            {"/runs/seconds", PD_R_SECONDS},
-            {"/features/condensation0", PD_R_COND0},
-            {"/features/condensation1", PD_R_COND1}};
+            {"/runs/seconds", PD_R_SECONDS}};
   for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++) {
     if (h->root) pd_gather_field(res, nt, len, fd[i].field, buf);
     pd_h5_write(h, fd[i].name, H5T_NATIVE_DOUBLE, 3, dR, buf);
@@ -232,8 +220,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
     const char *name;
     int field;
   } fi[] = {{"/runs/steps", PD_R_STEPS},
-            {"/runs/rejected_steps", PD_R_REJECTED},
-            {"/features/count", PD_R_NFEAT}};
+            {"/runs/rejected_steps", PD_R_REJECTED}};
   for (size_t i = 0; i < sizeof fi / sizeof fi[0]; i++) {
     if (h->root)
       for (int64_t t = 0; t < nt; t++) {
@@ -249,7 +236,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_h5_attr_on(h, "/runs/status", "names",
                 "0 converged, 1 max_steps, 2 diverged, 3 stalled, -1 not run");
 
-  /* /history and /features: blocks of each record */
+  /* /history: a block of each record */
   static const char *hist[] = {"/history/step", "/history/time",
                                "/history/loss", "/history/rd_w"};
   for (int k = 0; k < 4; k++) {
@@ -259,21 +246,6 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                sizeof(double) * (size_t)K);
     pd_h5_write(h, hist[k], H5T_NATIVE_DOUBLE, 4, dH, buf);
   }
-  static const char *feat[] = {"/features/orientation0", "/features/amplitude0",
-                               "/features/orientation1",
-                               "/features/amplitude1"};
-  for (int k = 0; k < 4; k++) {
-    if (h->root)
-      for (int64_t t = 0; t < nt; t++)
-        memcpy(buf + t * F, res + t * len + L->feat + k * F,
-               sizeof(double) * (size_t)F);
-    pd_h5_write(h, feat[k], H5T_NATIVE_DOUBLE, 4, dF, buf);
-  }
-  pd_h5_attr_on(h, "/features/condensation1", "description",
-                "effective number of neuron directions, (sum A)^2 / sum "
-                "A_c^2 over clusters with cosine >= cos_threshold; 0 = "
-                "initial, 1 = at t*");
-
   /* /phase */
   if (h->root) memcpy(buf, ph->slope, sizeof(double) * (size_t)P);
   pd_h5_write(h, "/phase/slope", H5T_NATIVE_DOUBLE, 1, dP, buf);
@@ -295,10 +267,10 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
 }
 
 int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
-  int64_t most = L->K > L->F ? L->K : L->F;
-  pd_field f[96];
+  int64_t most = L->K; /* the history; the fields below */
+  pd_field f[PD_FIELDS_MAX];
   int nf = 0;
-  if (pd_layout_fields(L, f, 96, &nf) == PD_OK)
+  if (pd_layout_fields(L, f, PD_FIELDS_MAX, &nf) == PD_OK)
     for (int k = 0; k < nf; k++) {
       int64_t per = 1;
       for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
@@ -319,7 +291,7 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
   pd_timer_start(PD_T_IO);
   char tmp[PD_CONFIG_MAX_PATH + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  /* scratch for one dataset: the largest is [P, W, S, max(K, F)] */
+  /* scratch for one dataset: the largest of the history and the fields */
   const int64_t n = pd_output_scratch(plan, &job->layout);
   double *buf = NULL;
   int64_t *ibuf = NULL;

@@ -293,7 +293,7 @@ static int pd_sched_loop(pd_sched *s, MPI_Comm comm, const pd_plan *plan,
   double *results = s->results;
   if (master && !s->opt->resume)
     for (int64_t t = 0; t < plan->ntasks; t++)
-      pd_task_record_clear(&tjob->layout, results + t * s->len);
+      pd_record_clear(&tjob->layout, results + t * s->len);
   s->last_save = MPI_Wtime();
   s->buf[PD_R_TASK] = -1; /* the first request carries no result */
   for (;;) {

@@ -5,9 +5,9 @@
  * One HDF5 file, written by rank 0 alone (serial HDF5) to PATH.tmp and
  * renamed to PATH, so a reader sees the previous checkpoint or the new one,
  * never a half-written file (a process killed mid-write leaves PATH.tmp,
- * which the next write replaces).  Layout (format_version 2):
+ * which the next write replaces).  Layout (format_version 3):
  *
- *   / attributes  format = "phasediag checkpoint", format_version = 2,
+ *   / attributes  format = "phasediag checkpoint", format_version = 3,
  *                 version (PD_VERSION of the writer), git_commit,
  *                 config_hash (uint64: 64-bit FNV-1a of the job file text),
  *                 record_len (doubles per task record), ntasks, ndone,
@@ -16,7 +16,7 @@
  *                 when ndone = 0), created_utc
  *   /config_text  the job file as read (a string), for humans
  *   /tasks        int64 [ndone]: the completed task indices, ascending
- *   /records      float64 [ndone, record_len]: their records (task.h)
+ *   /records      float64 [ndone, record_len]: their records (record.h)
  *
  * A checkpoint belongs to a job when the config hash, the record length,
  * the task count and the version all match.  Its records are checked

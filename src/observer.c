@@ -1,0 +1,79 @@
+#include "phasediag/observer.h"
+
+#include <string.h>
+
+#include "phasediag/error.h"
+#include "phasediag/obs_features.h"
+#include "phasediag/obs_snapshots.h"
+#include "phasediag/obs_spectral.h"
+#include "phasediag/obs_test.h"
+#include "phasediag/obs_theory.h"
+
+/* The registry: block and call order (the enum in observer.h). */
+static const pd_observer_type *const pd_observer_types[PD_OBS_COUNT] = {
+    [PD_OBS_FEATURES] = &pd_obs_features_type,
+    [PD_OBS_SNAPSHOTS] = &pd_obs_snapshots_type,
+    [PD_OBS_SPECTRAL] = &pd_obs_spectral_type,
+    [PD_OBS_THEORY] = &pd_obs_theory_type,
+    [PD_OBS_TEST] = &pd_obs_test_type};
+
+const pd_observer_type *pd_observer_type_get(int i) {
+  return pd_observer_types[i];
+}
+
+/* observer i's block of the run's record */
+static double *pd_obs_block(const pd_obs_run *run, int i) {
+  return run->rec + run->L->obs[i];
+}
+
+int pd_observers_create(pd_observers *o, const pd_obs_run *run) {
+  memset(o, 0, sizeof *o);
+  o->run = *run;
+  int err = PD_OK;
+  for (int i = 0; i < PD_OBS_COUNT && !err; i++)
+    if (run->L->obs_len[i] > 0 && pd_observer_types[i]->create)
+      err = pd_observer_types[i]->create(&o->run, pd_obs_block(run, i),
+                                         &o->state[i]);
+  if (err) pd_observers_destroy(o);
+  PD_CALL(err);
+  return PD_OK;
+}
+
+int pd_observers_observe(pd_observers *o, pd_obs_snapshot *s) {
+  /* cannot happen: the trainer takes snapshots + 2 rows at most */
+  if (o->row >= o->run.L->S) return PD_OK;
+  s->row = o->row;
+  for (int i = 0; i < PD_OBS_COUNT; i++)
+    if (o->run.L->obs_len[i] > 0 && pd_observer_types[i]->observe)
+      PD_CALL(pd_observer_types[i]->observe(o->state[i], &o->run, s,
+                                            pd_obs_block(&o->run, i)));
+  o->row++;
+  return PD_OK;
+}
+
+int pd_observers_finish(pd_observers *o, const pd_train_result *result) {
+  o->run.result = result;
+  for (int i = 0; i < PD_OBS_COUNT; i++)
+    if (o->run.L->obs_len[i] > 0 && pd_observer_types[i]->finish)
+      PD_CALL(pd_observer_types[i]->finish(o->state[i], &o->run,
+                                           pd_obs_block(&o->run, i)));
+  return PD_OK;
+}
+
+int pd_observers_destroy(pd_observers *o) {
+  int err = PD_OK;
+  for (int i = 0; i < PD_OBS_COUNT; i++) {
+    if (!o->state[i]) continue;
+    int e = pd_observer_types[i]->destroy(&o->state[i]);
+    if (!err) err = e;
+  }
+  return err;
+}
+
+int pd_observer_progress(const pd_layout *L, int i, const double *rec,
+                         char *buf, size_t size) {
+  const pd_observer_type *ot = pd_observer_types[i];
+  if (L->obs_len[i] == 0 || !ot->progress) return 0;
+  ot->progress(L, rec + L->obs[i], buf, size);
+  return 1;
+}
