@@ -11,7 +11,7 @@
 #include "phasediag/log.h"
 #include "phasediag/memest.h"
 #include "phasediag/net.h"
-#include "phasediag/observer.h"
+#include "phasediag/observers.h"
 #include "phasediag/train.h"
 
 static void fmt_time(double s, char *out, size_t n) {

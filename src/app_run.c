@@ -32,6 +32,7 @@
 #include "phasediag/error.h"
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
+#include "phasediag/observers.h"
 #include "phasediag/output.h"
 #include "phasediag/runfiles.h"
 #include "phasediag/sched.h"

@@ -13,7 +13,7 @@
 #include "phasediag/error.h"
 #include "phasediag/files.h"
 #include "phasediag/mem.h"
-#include "phasediag/task.h"
+#include "phasediag/record.h"
 #include "phasediag/version.h"
 
 #define PD_CKPT_FORMAT "phasediag checkpoint"

@@ -11,6 +11,7 @@
 
 #include "phasediag/error.h"
 #include "phasediag/mem.h"
+#include "phasediag/observers.h"
 #include "phasediag/task.h"
 #include "phasediag/timer.h"
 #include "phasediag/version.h"

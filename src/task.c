@@ -10,7 +10,7 @@
 #include "phasediag/log.h"
 #include "phasediag/mem.h"
 #include "phasediag/net.h"
-#include "phasediag/observer.h"
+#include "phasediag/observers.h"
 #include "phasediag/taskstate.h"
 #include "phasediag/train.h"
 

@@ -5,7 +5,7 @@
  * the block's parts for the output (fields), is created on the run's
  * network at t = 0, is called at every snapshot of the trainer, finishes
  * at the end of the run and may print a progress line from a finished
- * block.  The registry (observer.c) lists the types in the order of their
+ * block.  The registry (observers.c) lists the types in the order of their
  * blocks in the record and of their calls:
  *
  *   features   condensation of the input weights at t = 0 and at the end
@@ -81,7 +81,8 @@ typedef struct pd_observer_type {
                    size_t size);
 } pd_observer_type;
 
-/* The registered types, in block order (indices into L->obs). */
+/* The registered types (observers.h), in block order (indices into
+ * L->obs). */
 enum {
   PD_OBS_FEATURES,
   PD_OBS_SNAPSHOTS,
@@ -90,30 +91,5 @@ enum {
   PD_OBS_TEST,
   PD_OBS_COUNT
 };
-
-/* Local: the type registered at index i (< PD_OBS_COUNT). */
-const pd_observer_type *pd_observer_type_get(int i);
-
-/* The observers of one run. */
-typedef struct {
-  pd_obs_run run;
-  void *state[PD_OBS_MAX];
-  int64_t row; /* the next snapshot row */
-} pd_observers;
-
-/* Collective over run->group: every observer in effect created, in
- * registry order (on failure the ones made are destroyed). */
-int pd_observers_create(pd_observers *o, const pd_obs_run *run);
-/* Collective: one snapshot (s->row is set from o->row, then advanced). */
-int pd_observers_observe(pd_observers *o, pd_obs_snapshot *s);
-/* Collective: the end of the run, result: the trainer's. */
-int pd_observers_finish(pd_observers *o, const pd_train_result *result);
-/* Local: free every state; the first error. */
-int pd_observers_destroy(pd_observers *o);
-
-/* Local: the progress line of observer i for a finished record (0 if it
- * has none or is off for L). */
-int pd_observer_progress(const pd_layout *L, int i, const double *rec,
-                         char *buf, size_t size);
 
 #endif

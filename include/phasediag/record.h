@@ -9,8 +9,9 @@
  *   L->obs[i] with L->obs_len[i] doubles; only the observer knows its
  *   block's inside and names it for the output through its fields.
  *
- * The output writes the head and the history itself and every observer
- * field as it is (pd_layout_fields). */
+ * The layout is made and its fields named by the observers' registry
+ * (observers.h: pd_layout_init, pd_layout_fields); the output writes the
+ * head and the history itself and every observer field as it is. */
 #ifndef PHASEDIAG_RECORD_H
 #define PHASEDIAG_RECORD_H
 
@@ -53,12 +54,6 @@ typedef struct {
                                                    off) */
 } pd_layout;
 
-/* The layout for a job: its config, training set (n, d) and test set
- * (NULL: none).  PD_ERR_CONFIG when an observer does not fit the data
- * (dft with d > 1, grid with d > 4). */
-int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
-                   const pd_data *test);
-
 /* One named part of the record, for the output: dims are the per-run shape
  * (rank 0: a scalar), written as [P, W, S, dims...]. */
 typedef struct {
@@ -75,11 +70,6 @@ typedef struct {
 void pd_field_set(pd_field *f, const char *name, int rank, int64_t d0,
                   int64_t d1, int64_t offset, int integer,
                   const char *description);
-
-#define PD_FIELDS_MAX 96 /* fields all observers together may name */
-
-/* Local: the observers' fields of L into f[0 .. *count), at most max. */
-int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count);
 
 /* Local: fill rec with "not run" (status -1, NaN elsewhere). */
 void pd_record_clear(const pd_layout *L, double *rec);

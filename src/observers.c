@@ -1,4 +1,4 @@
-#include "phasediag/observer.h"
+#include "phasediag/observers.h"
 
 #include <string.h>
 
@@ -19,6 +19,49 @@ static const pd_observer_type *const pd_observer_types[PD_OBS_COUNT] = {
 
 const pd_observer_type *pd_observer_type_get(int i) {
   return pd_observer_types[i];
+}
+
+int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
+                   const pd_data *test) {
+  memset(L, 0, sizeof *L);
+  L->K = cfg->train.history_points;
+  L->F = cfg->feature_cap;
+  L->ntest = test ? test->n : 0;
+  /* every observer states its geometry and whether it needs snapshot
+   * rows before any block is sized: the rows are shared */
+  int snapshots = 0;
+  for (int i = 0; i < PD_OBS_COUNT; i++) {
+    const pd_observer_type *ot = pd_observer_types[i];
+    int wants = 0;
+    if (ot->setup) PD_CALL(ot->setup(L, cfg, data, test, &wants));
+    snapshots |= wants;
+  }
+  L->S = snapshots ? cfg->train.snapshots + 2 : 0;
+  int64_t o = PD_R_HEAD;
+  L->hist = o;
+  o += 4 * L->K;
+  for (int i = 0; i < PD_OBS_COUNT; i++) {
+    L->obs[i] = o;
+    L->obs_len[i] = pd_observer_types[i]->place(L);
+    o += L->obs_len[i];
+  }
+  L->len = o;
+  return PD_OK;
+}
+
+int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
+  /* the most one observer names at once (theory: 19) stays below the
+   * margin, so no type writes past f[max) before the check below */
+  enum { PD_FIELDS_ONE = 32 };
+  int n = 0;
+  for (int i = 0; i < PD_OBS_COUNT; i++) {
+    if (L->obs_len[i] == 0) continue;
+    PD_CHECK(n + PD_FIELDS_ONE <= max, PD_ERR_ARG,
+             "room for %d record fields", max);
+    pd_observer_types[i]->fields(L, L->obs[i], f, &n);
+  }
+  *count = n;
+  return PD_OK;
 }
 
 /* observer i's block of the run's record */
