@@ -8,7 +8,8 @@
 
 /* Inside the block: F = L->F */
 enum { PD_FE_COND0, PD_FE_COND1, PD_FE_COUNT, PD_FE_HEAD };
-#define PD_FE_PART(F, k) (PD_FE_HEAD + (k) * (F)) /* k: orient0 amp0 orient1 amp1 */
+#define PD_FE_PART(F, k) \
+  (PD_FE_HEAD + (k) * (F)) /* k: orient0 amp0 orient1 amp1 */
 
 /* amplitude order, heaviest first; ties by index for determinism */
 static const double *pd_sort_amp;

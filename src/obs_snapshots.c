@@ -9,8 +9,7 @@ static int64_t pd_sn_place(pd_layout *L) {
   return L->S > 0 ? PD_SN_HEAD + 3 * L->S : 0;
 }
 
-static void pd_sn_fields(const pd_layout *L, int64_t off, pd_field *f,
-                         int *n) {
+static void pd_sn_fields(const pd_layout *L, int64_t off, pd_field *f, int *n) {
   const int64_t S = L->S;
   pd_field_set(&f[(*n)++], "/snapshots/step", 1, S, 0, off + PD_SN_PART(S, 0),
                1, "training step of each snapshot (-1: not reached)");

@@ -47,12 +47,10 @@ static void pd_peak_fields(const pd_layout *L, const char *g, int64_t off,
                "Delta_F = ||h^| - |y^|| / |y^| per snapshot and peak");
 }
 
-static void pd_so_fields(const pd_layout *L, int64_t off, pd_field *f,
-                         int *n) {
+static void pd_so_fields(const pd_layout *L, int64_t off, pd_field *f, int *n) {
   const int64_t S = L->S, D = L->sp.nd, N = L->sp.nsh;
   const int64_t sp = off + PD_SO_MEASURES;
-  pd_field_set(&f[(*n)++], "/spectral/verdict", 0, 0, 0, off + PD_SO_VERDICT,
-               0,
+  pd_field_set(&f[(*n)++], "/spectral/verdict", 0, 0, 0, off + PD_SO_VERDICT, 0,
                "Spearman rho of frequency against convergence step (grid "
                "shells if on, else dft, else projection peaks); > 0: low "
                "frequencies first");
@@ -62,16 +60,17 @@ static void pd_so_fields(const pd_layout *L, int64_t off, pd_field *f,
     pd_peak_fields(L, "/spectral/projection", sp + L->sp.proj, f, n);
   if (L->sp.methods & PD_SP_FILTER) {
     const int64_t o = sp + L->sp.filt;
-    pd_field_set(&f[(*n)++], "/spectral/filter/delta", 1, D, 0, o + PD_FI_DELTA(D),
-                 0, "filter width delta");
+    pd_field_set(&f[(*n)++], "/spectral/filter/delta", 1, D, 0,
+                 o + PD_FI_DELTA(D), 0, "filter width delta");
     pd_field_set(&f[(*n)++], "/spectral/filter/converged_step_low", 1, D, 0,
                  o + PD_FI_CONV_LOW(D), 0,
                  "first snapshot step with e_low < delta_tol");
     pd_field_set(&f[(*n)++], "/spectral/filter/converged_step_high", 1, D, 0,
                  o + PD_FI_CONV_HIGH(D), 0,
                  "first snapshot step with e_high < delta_tol");
-    pd_field_set(&f[(*n)++], "/spectral/filter/e_low", 2, S, D, o + PD_FI_LOW(D),
-                 0, "|y_low - h_low| / |y_low| per snapshot and delta");
+    pd_field_set(&f[(*n)++], "/spectral/filter/e_low", 2, S, D,
+                 o + PD_FI_LOW(D), 0,
+                 "|y_low - h_low| / |y_low| per snapshot and delta");
     pd_field_set(&f[(*n)++], "/spectral/filter/e_high", 2, S, D,
                  o + PD_FI_LOW(D) + S * D, 0,
                  "|y_high - h_high| / |y_high| per snapshot and delta");
@@ -89,14 +88,15 @@ static void pd_so_fields(const pd_layout *L, int64_t off, pd_field *f,
                  o + PD_GR_RHO(N), 0,
                  "Spearman rho of shell |k| against converged step over the "
                  "shells with target power");
-    pd_field_set(&f[(*n)++], "/spectral/grid/method", 0, 0, 0, o + PD_GR_METHOD(N),
-                 1,
+    pd_field_set(&f[(*n)++], "/spectral/grid/method", 0, 0, 0,
+                 o + PD_GR_METHOD(N), 1,
                  "network evaluation on the grid: 1 gather parameters, 2 "
                  "reduce partial outputs");
-    pd_field_set(&f[(*n)++], "/spectral/grid/bytes", 1, 2, 0, o + PD_GR_BYTES(N),
-                 0, "bytes one evaluation moves per rank: gather, reduce");
-    pd_field_set(&f[(*n)++], "/spectral/grid/rel_error", 2, S, N, o + PD_GR_REL(N),
-                 0,
+    pd_field_set(&f[(*n)++], "/spectral/grid/bytes", 1, 2, 0,
+                 o + PD_GR_BYTES(N), 0,
+                 "bytes one evaluation moves per rank: gather, reduce");
+    pd_field_set(&f[(*n)++], "/spectral/grid/rel_error", 2, S, N,
+                 o + PD_GR_REL(N), 0,
                  "sqrt(sum |H - Y|^2 / sum |Y|^2) over each shell, per "
                  "snapshot");
   }
@@ -136,7 +136,7 @@ static void pd_so_progress(const pd_layout *L, const double *block, char *buf,
   const double v = block[PD_SO_VERDICT];
   snprintf(buf, size, "F-Principle: rank correlation (frequency, step) %.3f%s",
            v,
-           v > 0.5     ? ": low frequencies first"
+           v > 0.5    ? ": low frequencies first"
            : isnan(v) ? ": undetermined"
                       : ": not ordered");
 }

@@ -64,7 +64,8 @@ static int pd_te_finish(void *state, const pd_obs_run *run, double *block) {
 static void pd_te_progress(const pd_layout *L, const double *block, char *buf,
                            size_t size) {
   (void)L;
-  snprintf(buf, size, "test: loss %.3e, relative error %.3g, sign accuracy %.3f",
+  snprintf(buf, size,
+           "test: loss %.3e, relative error %.3g, sign accuracy %.3f",
            block[PD_TE_LOSS], block[PD_TE_REL], block[PD_TE_ACC]);
 }
 

@@ -56,8 +56,8 @@ int pd_layout_fields(const pd_layout *L, pd_field *f, int max, int *count) {
   int n = 0;
   for (int i = 0; i < PD_OBS_COUNT; i++) {
     if (L->obs_len[i] == 0) continue;
-    PD_CHECK(n + PD_FIELDS_ONE <= max, PD_ERR_ARG,
-             "room for %d record fields", max);
+    PD_CHECK(n + PD_FIELDS_ONE <= max, PD_ERR_ARG, "room for %d record fields",
+             max);
     pd_observer_types[i]->fields(L, L->obs[i], f, &n);
   }
   *count = n;

@@ -206,12 +206,9 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   static const struct {
     const char *name;
     int field;
-  } fd[] = {{"/runs/rd_w", PD_R_RDW},
-            {"/runs/rd_a", PD_R_RDA},
-            {"/runs/final_loss", PD_R_LOSS},
-            {"/runs/initial_loss", PD_R_LOSS0},
-            {"/runs/t_star", PD_R_TSTAR},
-            {"/runs/lambda_max", PD_R_LAMBDA},
+  } fd[] = {{"/runs/rd_w", PD_R_RDW},        {"/runs/rd_a", PD_R_RDA},
+            {"/runs/final_loss", PD_R_LOSS}, {"/runs/initial_loss", PD_R_LOSS0},
+            {"/runs/t_star", PD_R_TSTAR},    {"/runs/lambda_max", PD_R_LAMBDA},
             {"/runs/seconds", PD_R_SECONDS}};
   for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++) {
     if (h->root) pd_gather_field(res, nt, len, fd[i].field, buf);

@@ -11,8 +11,9 @@
 #include "phasediag/mem.h"
 
 #define PD_TS_MAGIC "PDTSTATE"
-#define PD_TS_VERSION 4 /* 2: the checksum; 3: the state by field tables; 4:
-                          observer blocks in the record */
+#define PD_TS_VERSION                                    \
+  4 /* 2: the checksum; 3: the state by field tables; 4: \
+      observer blocks in the record */
 #define PD_TS_BOM INT64_C(0x0102030405060708)
 enum {
   PD_TS_I_VERSION,
