@@ -17,12 +17,9 @@
 #      its result is bitwise A's.
 # usage: corrupt_state.sh PHASEDIAG MPIEXEC JOB.ini WORKDIR
 set -u
-exe=$1 mpiexec=$2 job=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
 . "$here/restart_lib.sh"
-mkdir -p "$work"
-cd "$work" || exit 1
+restart_setup "$@"
 rm -f A.h5 A.h5.ckpt* B.h5 B.h5.ckpt* D.h5 D.h5.ckpt* ./*.log
 
 # pdcompare A.h5 FILE says EQUAL, or fail with WHAT

@@ -7,12 +7,10 @@
 # an uninterrupted run (wall times aside) and the checkpoint gone.
 # usage: faults.sh PHASEDIAG MPIEXEC JOB.ini WORKDIR [TRIALS] [SEED]
 set -u
-exe=$1 mpiexec=$2 job=$3 work=$4 trials=${5:-6} seed=${6:-$$}
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
 . "$here/restart_lib.sh"
-mkdir -p "$work"
-cd "$work" || exit 1
+restart_setup "$@"
+trials=${5:-6} seed=${6:-$$}
 rm -f A.h5 F.h5 F.h5.ckpt F.h5.ckpt.tmp ./*.log
 RANDOM=$seed
 echo "faults: seed $seed, $trials trials"

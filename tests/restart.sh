@@ -15,12 +15,9 @@
 #      result file bitwise equal to A (except the wall times).
 # usage: restart.sh PHASEDIAG MPIEXEC JOB.ini WORKDIR
 set -u
-exe=$1 mpiexec=$2 job=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
 . "$here/restart_lib.sh"
-mkdir -p "$work"
-cd "$work" || exit 1
+restart_setup "$@"
 rm -f A.h5 B.h5 B.h5.ckpt B.h5.ckpt.tmp C.h5 edited.ini ./*.log
 
 

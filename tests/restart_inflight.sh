@@ -16,12 +16,9 @@
 # file may be left, and the result must be bitwise A's (pdcompare EQUAL).
 # usage: restart_inflight.sh PHASEDIAG MPIEXEC JOB.ini WORKDIR
 set -u
-exe=$1 mpiexec=$2 job=$3 work=$4
 here=$(cd "$(dirname "$0")" && pwd)
-py=/usr/bin/python3
 . "$here/restart_lib.sh"
-mkdir -p "$work"
-cd "$work" || exit 1
+restart_setup "$@"
 rm -f A.h5 A.h5.ckpt* B.h5 B.h5.ckpt* ./*.log
 
 # both tasks have a state file (the periodic saves, every 0.5 s of a task's

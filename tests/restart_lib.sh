@@ -1,5 +1,14 @@
-# Shared by tests/restart.sh, restart_inflight.sh and faults.sh (sourced,
-# in the work directory, with $exe the binary and $py Debian's python3).
+# Shared by tests/restart.sh, restart_inflight.sh, corrupt_state.sh and
+# faults.sh, sourced first; each then calls restart_setup "$@".
+
+# restart_setup PHASEDIAG MPIEXEC JOB.ini WORKDIR [...]: $exe, $mpiexec,
+# $job, $work and $py (Debian's python3, with h5py), then into WORKDIR.
+restart_setup() {
+  exe=$1 mpiexec=$2 job=$3 work=$4
+  py=/usr/bin/python3
+  mkdir -p "$work"
+  cd "$work" || exit 1
+}
 
 # Print the message and the tail of every log of this directory, exit 1.
 fail() {
