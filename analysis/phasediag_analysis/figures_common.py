@@ -2,6 +2,7 @@
 panel layout, the run a per-run figure draws, and the one place that
 handles empty, zero, negative and NaN data (check_panel and friends)."""
 import math
+import os
 
 import numpy as np
 
@@ -280,6 +281,21 @@ def _no_run_why(res, name):
     return (f"nothing to draw: no run has a finite /{name} "
             f"(of {a.size} values: {describe_values(a) or 'none'}; runs not "
             "run, diverged or not recorded?)")
+
+
+def run_panels(res, name, title, w=5.0, h=3.8):
+    """The panels of a per-run figure over /name: (fig, axes, runs, more),
+    one panel per point whose chosen run has a finite /name (the first
+    MAX_RUN_PANELS points; more: how many points were left out), or (a note
+    figure titled title + the file's name, None, None, 0) when no run has
+    one."""
+    pts, more = _points_for_panels(res)
+    runs = _runs_with_data(res, pts, name)
+    if not runs:
+        return (note_figure(title + os.path.basename(res.path),
+                            _no_run_why(res, name)), None, None, 0)
+    fig, axes = _subplots(len(runs), w=w, h=h)
+    return fig, axes, runs, more
 
 
 def _points_for_panels(res):

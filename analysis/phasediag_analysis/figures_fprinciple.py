@@ -9,17 +9,17 @@ import numpy as np
 from .figures_common import (PEAK_COLORS, _no_run_why, _points_for_panels,
                              _run_title, _runs_with_data, _subplots,
                              _suptitle, _verdict_text, check_panel,
-                             note_figure, nothing_to_draw, pyplot,
+                             nothing_to_draw, pyplot, run_panels,
                              snapshot_rows)
 from .summarize import grid_shells
 
 
 def target_spectrum(res, method="dft"):
     """(k, |y^_k|) of the training target along the line of `method` as the
-    binary computes it (src/spectral.c): NUDFT sum_i y_i exp(-2 pi i k v_i /
-    L), k = 0 .. nk - 1, L = (max v - min v) n / (n - 1), nk = [spectral]
-    max_freq or n / 2; v = x (dft, 1-D) or the projection of x on its first
-    principal component (projection).  None without /data."""
+    binary computes it (src/observe/spectral.c): NUDFT sum_i y_i
+    exp(-2 pi i k v_i / L), k = 0 .. nk - 1, L = (max v - min v) n / (n - 1),
+    nk = [spectral] max_freq or n / 2; v = x (dft, 1-D) or the projection of
+    x on its first principal component (projection).  None without /data."""
     x, y = res.get("data/x"), res.get("data/y")
     if x is None or y is None:
         return None
@@ -177,12 +177,10 @@ def fig_fprinciple_grid(res):
         return None
     plt = pyplot()
     conv = res.get("spectral/grid/converged_step")
-    pts, more = _points_for_panels(res)
-    runs = _runs_with_data(res, pts, "spectral/grid/rel_error")
-    if not runs:
-        return note_figure(GRID_TITLE + os.path.basename(res.path),
-                           _no_run_why(res, "spectral/grid/rel_error"))
-    fig, axes = _subplots(len(runs), w=5.4, h=3.9)
+    fig, axes, runs, more = run_panels(res, "spectral/grid/rel_error",
+                                       GRID_TITLE, w=5.4, h=3.9)
+    if runs is None:
+        return fig
     cmap = plt.get_cmap("viridis")
     shown = [k for p, (w, s) in runs for k in grid_shells(res, p, w, s)]
     norm = matplotlib_norm(min(shown, default=0),
@@ -243,12 +241,10 @@ def fig_fprinciple_filter(res):
     dl = res.get("spectral/filter/delta")
     cl = res.get("spectral/filter/converged_step_low")
     ch = res.get("spectral/filter/converged_step_high")
-    pts, more = _points_for_panels(res)
-    runs = _runs_with_data(res, pts, "spectral/filter/e_low")
-    if not runs:
-        return note_figure(FILTER_TITLE + os.path.basename(res.path),
-                           _no_run_why(res, "spectral/filter/e_low"))
-    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    fig, axes, runs, more = run_panels(res, "spectral/filter/e_low", FILTER_TITLE,
+                                       w=5.0, h=3.8)
+    if runs is None:
+        return fig
     for ax, (p, (w, s)) in zip(axes, runs):
         rows, steps, _ = snapshot_rows(res, p, w, s)
         for k in range(el.shape[-1]):

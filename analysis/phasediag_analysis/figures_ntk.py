@@ -6,10 +6,9 @@ import os
 
 import numpy as np
 
-from .figures_common import (MARKERS, PEAK_COLORS, _no_run_why,
-                             _point_color, _points_for_panels, _run_title,
-                             _runs_with_data, _subplots, _suptitle,
-                             check_panel, note_figure, pyplot, snapshot_rows)
+from .figures_common import (MARKERS, PEAK_COLORS, _point_color,
+                             _run_title, _subplots, _suptitle, check_panel,
+                             pyplot, run_panels, snapshot_rows)
 from .io import NOT_RUN
 from .theory import regime_name
 
@@ -111,12 +110,10 @@ def fig_ntk_projection(res):
         return None
     pl = res.get("ntk/projection_linear")
     lam = res.get("ntk/eigenvalues_closed")
-    pts, more = _points_for_panels(res)
-    runs = _runs_with_data(res, pts, "ntk/projection")
-    if not runs:
-        return note_figure(PROJECTION_TITLE + os.path.basename(res.path),
-                           _no_run_why(res, "ntk/projection"))
-    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    fig, axes, runs, more = run_panels(res, "ntk/projection", PROJECTION_TITLE,
+                                       w=5.0, h=3.8)
+    if runs is None:
+        return fig
     for ax, (p, (w, s)) in zip(axes, runs):
         rows, _, time = snapshot_rows(res, p, w, s)
         for j in range(min(NTK_COMPONENTS, pr.shape[-1])):
@@ -187,12 +184,10 @@ def fig_test_curves(res):
         return None
     xt = np.asarray(xt, float).ravel()
     order = np.argsort(xt, kind="stable")
-    pts, more = _points_for_panels(res)
-    runs = _runs_with_data(res, pts, curves[0][0])
-    if not runs:
-        return note_figure(TEST_CURVES_TITLE + os.path.basename(res.path),
-                           _no_run_why(res, curves[0][0]))
-    fig, axes = _subplots(len(runs), w=5.0, h=3.8)
+    fig, axes, runs, more = run_panels(res, curves[0][0], TEST_CURVES_TITLE,
+                                       w=5.0, h=3.8)
+    if runs is None:
+        return fig
     for ax, (p, (w, s)) in zip(axes, runs):
         if yt is not None:
             ax.plot(xt[order], np.asarray(yt, float).ravel()[order],
