@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/error.h"
-#include "phasediag/mem.h"
-#include "phasediag/net.h"
-#include "phasediag/timer.h"
-#include "phasediag/train.h"
+#include "phasediag/base/error.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/model/net.h"
+#include "phasediag/base/timer.h"
+#include "phasediag/train/train.h"
 #include "phasediag/version.h"
 
 static int arg_i64(int argc, char **argv, const char *name, int64_t def,

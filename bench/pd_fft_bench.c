@@ -16,10 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/error.h"
-#include "phasediag/fft.h"
-#include "phasediag/mem.h"
-#include "phasediag/rng.h"
+#include "phasediag/base/error.h"
+#include "phasediag/observe/fft.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/base/rng.h"
 #include "phasediag/version.h"
 
 static int arg_int(int argc, char **argv, const char *name, int def, int lo,

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/activation.h"
-#include "phasediag/kernel.h"
-#include "phasediag/mem.h"
-#include "phasediag/net.h"
-#include "phasediag/ntk.h"
+#include "phasediag/model/activation.h"
+#include "phasediag/model/kernel.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/model/net.h"
+#include "phasediag/observe/ntk.h"
 
 static int msg_has(const char *part) {
   return strstr(pd_error_message(), part) != NULL;

@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "pd_test.h"
-#include "phasediag/config.h"
-#include "phasediag/confkeys.h"
-#include "phasediag/conftext.h"
-#include "phasediag/dataset.h"
-#include "phasediag/gridspec.h"
-#include "phasediag/mem.h"
+#include "phasediag/scan/config.h"
+#include "phasediag/scan/confkeys.h"
+#include "phasediag/scan/conftext.h"
+#include "phasediag/scan/dataset.h"
+#include "phasediag/observe/gridspec.h"
+#include "phasediag/base/mem.h"
 
 /* Minimal valid grid, lines 1-3. */
 #define GRID "[grid]\nwidths = 100, 1000\nschemes = ntk\n"

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/crc.h"
+#include "phasediag/base/crc.h"
 
 /* bit at a time, straight from the definition */
 static uint32_t crc_ref(const unsigned char *p, size_t n) {

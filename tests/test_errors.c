@@ -2,9 +2,9 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/mem.h"
-#include "phasediag/net.h"
-#include "phasediag/train.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/model/net.h"
+#include "phasediag/train/train.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);

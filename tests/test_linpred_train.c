@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/dmat.h"
-#include "phasediag/linpred.h"
-#include "phasediag/mem.h"
-#include "phasediag/net.h"
-#include "phasediag/ntk.h"
-#include "phasediag/train.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/linpred.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/model/net.h"
+#include "phasediag/observe/ntk.h"
+#include "phasediag/train/train.h"
 
 enum { NX = 41 };
 

@@ -3,9 +3,9 @@
  * about 0 for mean_field, and clearly positive at (gamma, gamma') = (1.75, 0).
  */
 #include "pd_test.h"
-#include "phasediag/fit.h"
-#include "phasediag/net.h"
-#include "phasediag/train.h"
+#include "phasediag/base/fit.h"
+#include "phasediag/model/net.h"
+#include "phasediag/train/train.h"
 
 static double slope_of(pd_scheme_kind kind, double g, double gp,
                        const pd_data *data, double *se) {

@@ -3,9 +3,9 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/net.h"
-#include "phasediag/rng.h"
-#include "phasediag/train.h"
+#include "phasediag/model/net.h"
+#include "phasediag/base/rng.h"
+#include "phasediag/train/train.h"
 
 #define NSUM 512
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/repsum.h"
-#include "phasediag/rng.h"
+#include "phasediag/base/repsum.h"
+#include "phasediag/base/rng.h"
 
 static double sum_of(const double *x, int n, const int *order) {
   pd_acc a;

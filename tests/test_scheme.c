@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/fit.h"
-#include "phasediag/scheme.h"
+#include "phasediag/base/fit.h"
+#include "phasediag/model/scheme.h"
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/net.h"
-#include "phasediag/rng.h"
-#include "phasediag/theory.h"
-#include "phasediag/train.h"
+#include "phasediag/model/net.h"
+#include "phasediag/base/rng.h"
+#include "phasediag/observe/theory.h"
+#include "phasediag/train/train.h"
 
 enum { N = 12, NT = 41, TOP = 8, NW = 3, NSEED = 16 };
 #define LFP_TOL 0.02

@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/net.h"
-#include "phasediag/train.h"
+#include "phasediag/model/net.h"
+#include "phasediag/train/train.h"
 
 static void train(pd_data *data, const pd_net_config *cfg,
                   const pd_train_options *opt, pd_train_result *r) {

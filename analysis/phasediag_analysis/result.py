@@ -340,7 +340,7 @@ class Result:
 
     def recompute_slopes(self):
         """Slope of log rd_w against log m over the converged runs with
-        rd_w > 0, as src/classify.c does; NaN where impossible."""
+        rd_w > 0, as src/scan/classify.c does; NaN where impossible."""
         P = self.P
         slope = np.full(P, np.nan)
         err = np.full(P, np.nan)

@@ -17,11 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/config.h"
-#include "phasediag/confkeys.h"
-#include "phasediag/error.h"
-#include "phasediag/scheme.h"
-#include "phasediag/train.h"
+#include "phasediag/scan/config.h"
+#include "phasediag/scan/confkeys.h"
+#include "phasediag/base/error.h"
+#include "phasediag/model/scheme.h"
+#include "phasediag/train/train.h"
 
 #define PD_FUZZ_PATH "fuzz.ini"
 

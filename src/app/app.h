@@ -1,0 +1,69 @@
+/* The phasediag command (src/app/main.c, app_*.c; private to the executable):
+ * its arguments, the scan front end and the checks and progress lines
+ * around it.
+ *
+ *   main.c          arguments, signals, the status file, main()
+ *   app_run.c       one scan: load, refuse what cannot work, resume, run,
+ *                   checkpoint, classify and write; phasediag merge
+ *   app_report.c    what the user sees before and while it runs: the plan
+ *                   of --check, the memory and launcher checks, progress */
+#ifndef PHASEDIAG_APP_H
+#define PHASEDIAG_APP_H
+
+#include <mpi.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "phasediag/scan/config.h"
+#include "phasediag/scan/plan.h"
+#include "phasediag/scan/task.h"
+
+#define PD_MAX_MERGE_FILES 4096
+
+typedef struct {
+  const char *job, *output;
+  const char *status_file; /* --status-file: the exit status, for scripts */
+  int check, quiet, overwrite, group_size, resume;
+  int merge;                    /* phasediag merge ... */
+  int64_t slice_index, slice_n; /* --slice I/N (n 0: no slicing) */
+  int64_t slices;               /* merge --slices N */
+  int nfiles;                   /* merge: slice files named */
+  const char *files[PD_MAX_MERGE_FILES];
+} pd_args;
+
+/* Collective: everything after argument parsing; returns the exit status
+ * (0 done, 1 failed, 2 bad input, 3 stopped with a checkpoint).  *stop is
+ * set by the signal handlers. */
+int pd_app_run(MPI_Comm world, const pd_args *args,
+               volatile sig_atomic_t *stop);
+
+/* ---- app_report.c -------------------------------------------------------- */
+
+/* Progress of a scan: one line per finished task with the ETA
+ * (pd_sched_options.done). */
+typedef struct {
+  const pd_plan *plan;
+  const pd_job *job;
+  int64_t done;
+  double work_done, work_total, t0;
+  int quiet;
+} pd_progress;
+
+void pd_app_on_done(int64_t t, const double *rec, void *ctx);
+
+/* Rank 0: the plan of --check (tasks, data, ranks, memory, work). */
+void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,
+                       const pd_layout *L, int size, int g);
+
+/* Collective: refuse a scan that does not fit the node's memory. */
+int pd_app_check_memory(MPI_Comm world, const pd_plan *plan,
+                        const pd_config *cfg, const pd_layout *L, int g);
+
+/* Collective: say what the group size does with the ranks. */
+void pd_app_check_group_size(MPI_Comm world, const pd_plan *plan, int requested,
+                             int g);
+
+/* Collective: refuse a launcher that starts single-rank copies. */
+int pd_app_check_launcher(MPI_Comm world);
+
+#endif

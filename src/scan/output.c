@@ -1,0 +1,362 @@
+#include "phasediag/scan/output.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "phasediag/base/error.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/observe/observers.h"
+#include "phasediag/scan/task.h"
+#include "phasediag/base/timer.h"
+#include "phasediag/version.h"
+
+/* ---- collective dataset writer ------------------------------------------ */
+
+typedef struct {
+  const char *path; /* the file being written */
+  hid_t file, xfer;
+  int root; /* this rank writes the data */
+  int err;  /* first HDF5 failure on this rank */
+} pd_h5;
+
+/* The first failure on this rank, with the free space beside the file
+ * (the usual cause: a full disk). */
+static void pd_h5_fail(pd_h5 *h, const char *what, const char *name) {
+  if (h->err != PD_OK) return;
+  char dir[4200], room[160] = "";
+  struct statvfs sv;
+  pd_path_dir(h->path, dir, sizeof dir);
+  if (statvfs(dir, &sv) == 0)
+    snprintf(room, sizeof room, " (%.3g MiB free in %.100s)",
+             (double)sv.f_bavail * (double)sv.f_frsize / 1048576.0, dir);
+  h->err = pd_error_raise(PD_ERR_IO, __FILE__, __LINE__, __func__,
+                          "HDF5: cannot %s %s%s", what, name, room);
+}
+
+/* Create groups on the way, as every rank must. */
+static hid_t pd_h5_group(pd_h5 *h, const char *name) {
+  hid_t g =
+      H5Lexists(h->file, name, H5P_DEFAULT) > 0
+          ? H5Gopen2(h->file, name, H5P_DEFAULT)
+          : H5Gcreate2(h->file, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  if (g < 0) pd_h5_fail(h, "create group", name);
+  return g;
+}
+
+static void pd_h5_write(pd_h5 *h, const char *name, hid_t type, int rank,
+                        const hsize_t *dims, const void *buf) {
+  hid_t fs = H5Screate_simple(rank, dims, NULL);
+  hid_t ds = H5Dcreate2(h->file, name, type, fs, H5P_DEFAULT, H5P_DEFAULT,
+                        H5P_DEFAULT);
+  if (fs < 0 || ds < 0) {
+    pd_h5_fail(h, "create dataset", name);
+  } else {
+    hid_t ms = H5Screate_simple(rank, dims, NULL);
+    static const char dummy[16];
+    if (!h->root) {
+      H5Sselect_none(fs);
+      H5Sselect_none(ms);
+      buf = dummy;
+    }
+    if (H5Dwrite(ds, type, ms, fs, h->xfer, buf) < 0)
+      pd_h5_fail(h, "write", name);
+    H5Sclose(ms);
+  }
+  if (ds >= 0) H5Dclose(ds);
+  if (fs >= 0) H5Sclose(fs);
+}
+
+static void pd_h5_attr_str(pd_h5 *h, hid_t obj, const char *name,
+                           const char *value) {
+  hid_t t = H5Tcopy(H5T_C_S1);
+  H5Tset_size(t, strlen(value) + 1);
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, t, value) < 0)
+    pd_h5_fail(h, "write attribute", name);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+  H5Tclose(t);
+}
+
+/* A scalar attribute of a native type (H5T_NATIVE_LONG, _DOUBLE, ...). */
+static void pd_h5_attr_scalar(pd_h5 *h, hid_t obj, const char *name, hid_t type,
+                              const void *v) {
+  hid_t sp = H5Screate(H5S_SCALAR);
+  hid_t a = H5Acreate2(obj, name, type, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, type, v) < 0) pd_h5_fail(h, "write attribute", name);
+  if (a >= 0) H5Aclose(a);
+  H5Sclose(sp);
+}
+
+static void pd_h5_attr_on(pd_h5 *h, const char *dataset, const char *name,
+                          const char *value) {
+  hid_t ds = H5Dopen2(h->file, dataset, H5P_DEFAULT);
+  if (ds < 0) {
+    pd_h5_fail(h, "open", dataset);
+    return;
+  }
+  pd_h5_attr_str(h, ds, name, value);
+  H5Dclose(ds);
+}
+
+/* ---- the layout --------------------------------------------------------- */
+
+/* field f of every record -> out[t] */
+static void pd_gather_field(const double *res, int64_t nt, int64_t len, int f,
+                            double *out) {
+  for (int64_t t = 0; t < nt; t++) out[t] = res[t * len + f];
+}
+
+/* The observers' per-run fields (features, snapshots, spectra, theory,
+ * test output): each [P, W, S, dims...], gathered from the records. */
+static void pd_write_fields(pd_h5 *h, const pd_plan *plan, const pd_layout *L,
+                            const double *res, double *buf, int64_t *ibuf) {
+  pd_field f[PD_FIELDS_MAX];
+  int nf = 0;
+  if (pd_layout_fields(L, f, PD_FIELDS_MAX, &nf) != PD_OK) {
+    pd_h5_fail(h, "describe", "the record fields");
+    return;
+  }
+  /* every group on a field's path, in order (creating one is collective) */
+  for (int k = 0; k < nf; k++)
+    for (char *c = strchr(f[k].name + 1, '/'); c; c = strchr(c + 1, '/')) {
+      *c = '\0';
+      hid_t g = pd_h5_group(h, f[k].name);
+      if (g >= 0) H5Gclose(g);
+      *c = '/';
+    }
+  const int64_t nt = plan->ntasks;
+  for (int k = 0; k < nf; k++) {
+    hsize_t dims[5] = {(hsize_t)plan->P, (hsize_t)plan->W, (hsize_t)plan->S,
+                       (hsize_t)f[k].dims[0], (hsize_t)f[k].dims[1]};
+    int64_t per = 1;
+    for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        for (int64_t i = 0; i < per; i++) {
+          double v = res[t * L->len + f[k].offset + i];
+          if (f[k].integer)
+            ibuf[t * per + i] = isfinite(v) ? (int64_t)v : -1;
+          else
+            buf[t * per + i] = v;
+        }
+    pd_h5_write(h, f[k].name,
+                f[k].integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+                3 + f[k].rank, dims, f[k].integer ? (void *)ibuf : (void *)buf);
+    pd_h5_attr_on(h, f[k].name, "description", f[k].description);
+  }
+}
+
+/* The training and test sets (every rank holds them; rank 0 writes). */
+static void pd_write_data(pd_h5 *h, const pd_job *job) {
+  hid_t g = pd_h5_group(h, "/data");
+  if (g >= 0) H5Gclose(g);
+  const pd_data *sets[2] = {job->data, job->test};
+  const char *xs[2] = {"/data/x", "/data/x_test"};
+  const char *ys[2] = {"/data/y", "/data/y_test"};
+  for (int i = 0; i < 2; i++) {
+    if (!sets[i]) continue;
+    hsize_t dx[2] = {(hsize_t)sets[i]->n, (hsize_t)sets[i]->d};
+    pd_h5_write(h, xs[i], H5T_NATIVE_DOUBLE, 2, dx, sets[i]->x);
+    pd_h5_write(h, ys[i], H5T_NATIVE_DOUBLE, 1, dx, sets[i]->y);
+  }
+}
+
+static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
+                            const double *res, const pd_phase *ph, double *buf,
+                            int64_t *ibuf, int8_t *bbuf) {
+  const pd_layout *L = &job->layout;
+  const int64_t nt = plan->ntasks, len = L->len;
+  const int64_t K = L->K;
+  const int P = plan->P;
+  const hsize_t dP[1] = {(hsize_t)P}, dW[1] = {(hsize_t)plan->W},
+                dS[1] = {(hsize_t)plan->S},
+                dR[3] = {(hsize_t)P, (hsize_t)plan->W, (hsize_t)plan->S},
+                dH[4] = {dR[0], dR[1], dR[2], (hsize_t)K};
+  hid_t g;
+  const char *groups[] = {"/grid", "/runs", "/history", "/phase"};
+  for (int i = 0; i < 4; i++)
+    if ((g = pd_h5_group(h, groups[i])) >= 0) H5Gclose(g);
+
+  /* /grid */
+  for (int p = 0; p < P; p++) buf[p] = plan->points[p].gamma;
+  pd_h5_write(h, "/grid/gamma", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  for (int p = 0; p < P; p++) buf[p] = plan->points[p].gamma_prime;
+  pd_h5_write(h, "/grid/gamma_prime", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  hid_t st = H5Tcopy(H5T_C_S1);
+  H5Tset_size(st, PD_LABEL_LEN);
+  H5Tset_strpad(st, H5T_STR_NULLPAD);
+  char(*labels)[PD_LABEL_LEN] = (void *)buf;
+  for (int p = 0; p < P; p++)
+    memcpy(labels[p], plan->points[p].label, PD_LABEL_LEN);
+  pd_h5_write(h, "/grid/label", st, 1, dP, labels);
+  H5Tclose(st);
+  pd_h5_write(h, "/grid/width", H5T_NATIVE_INT64, 1, dW, plan->widths);
+  for (int s = 0; s < plan->S; s++) ibuf[s] = (int64_t)plan->seeds[s];
+  pd_h5_write(h, "/grid/seed", H5T_NATIVE_INT64, 1, dS, ibuf);
+
+  /* /runs: record t is [p, w, s] in row-major order */
+  static const struct {
+    const char *name;
+    int field;
+  } fd[] = {{"/runs/rd_w", PD_R_RDW},        {"/runs/rd_a", PD_R_RDA},
+            {"/runs/final_loss", PD_R_LOSS}, {"/runs/initial_loss", PD_R_LOSS0},
+            {"/runs/t_star", PD_R_TSTAR},    {"/runs/lambda_max", PD_R_LAMBDA},
+            {"/runs/seconds", PD_R_SECONDS}};
+  for (size_t i = 0; i < sizeof fd / sizeof fd[0]; i++) {
+    if (h->root) pd_gather_field(res, nt, len, fd[i].field, buf);
+    pd_h5_write(h, fd[i].name, H5T_NATIVE_DOUBLE, 3, dR, buf);
+  }
+  static const struct {
+    const char *name;
+    int field;
+  } fi[] = {{"/runs/steps", PD_R_STEPS},
+            {"/runs/rejected_steps", PD_R_REJECTED}};
+  for (size_t i = 0; i < sizeof fi / sizeof fi[0]; i++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++) {
+        double v = res[t * len + fi[i].field];
+        ibuf[t] = isfinite(v) ? (int64_t)v : -1;
+      }
+    pd_h5_write(h, fi[i].name, H5T_NATIVE_INT64, 3, dR, ibuf);
+  }
+  if (h->root)
+    for (int64_t t = 0; t < nt; t++)
+      bbuf[t] = (int8_t)res[t * len + PD_R_STATUS];
+  pd_h5_write(h, "/runs/status", H5T_NATIVE_INT8, 3, dR, bbuf);
+  pd_h5_attr_on(h, "/runs/status", "names",
+                "0 converged, 1 max_steps, 2 diverged, 3 stalled, -1 not run");
+
+  /* /history: a block of each record */
+  static const char *hist[] = {"/history/step", "/history/time",
+                               "/history/loss", "/history/rd_w"};
+  for (int k = 0; k < 4; k++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        memcpy(buf + t * K, res + t * len + L->hist + k * K,
+               sizeof(double) * (size_t)K);
+    pd_h5_write(h, hist[k], H5T_NATIVE_DOUBLE, 4, dH, buf);
+  }
+  /* /phase */
+  if (h->root) memcpy(buf, ph->slope, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/slope", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  if (h->root) memcpy(buf, ph->stderr_slope, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/slope_stderr", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  if (h->root) memcpy(buf, ph->boundary_distance, sizeof(double) * (size_t)P);
+  pd_h5_write(h, "/phase/boundary_distance", H5T_NATIVE_DOUBLE, 1, dP, buf);
+  pd_h5_write(h, "/phase/regime", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->regime : NULL);
+  pd_h5_write(h, "/phase/theory_regime", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->theory : NULL);
+  pd_h5_write(h, "/phase/agree", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->agree : NULL);
+  const char *names = "0 linear, 1 critical, 2 condensed, -1 undetermined";
+  pd_h5_attr_on(h, "/phase/regime", "names", names);
+  pd_h5_attr_on(h, "/phase/theory_regime", "names", names);
+  pd_write_fields(h, plan, L, res, buf, ibuf);
+  pd_write_data(h, job);
+}
+
+int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
+  int64_t most = L->K; /* the history; the fields below */
+  pd_field f[PD_FIELDS_MAX];
+  int nf = 0;
+  if (pd_layout_fields(L, f, PD_FIELDS_MAX, &nf) == PD_OK)
+    for (int k = 0; k < nf; k++) {
+      int64_t per = 1;
+      for (int r = 0; r < f[k].rank; r++) per *= f[k].dims[r];
+      if (per > most) most = per;
+    }
+  int64_t n = plan->ntasks * most;
+  if (n < plan->P * PD_LABEL_LEN) n = plan->P * PD_LABEL_LEN;
+  if (n < plan->S) n = plan->S;
+  return n;
+}
+
+int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
+                    const pd_plan *plan, const pd_job *job,
+                    const double *results, const pd_phase *phase,
+                    const pd_provenance *prov) {
+  int rank;
+  PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
+  pd_timer_start(PD_T_IO);
+  char tmp[PD_CONFIG_MAX_PATH + 8];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  /* scratch for one dataset: the largest of the history and the fields */
+  const int64_t n = pd_output_scratch(plan, &job->layout);
+  double *buf = NULL;
+  int64_t *ibuf = NULL;
+  int8_t *bbuf = NULL;
+  /* every rank fills the small plan-derived datasets itself */
+  int err = pd_calloc((size_t)n, sizeof(double), &buf);
+  if (!err) err = pd_calloc((size_t)(n + plan->S), sizeof(int64_t), &ibuf);
+  if (!err) err = pd_calloc((size_t)plan->ntasks, sizeof(int8_t), &bbuf);
+  if (err) {
+    pd_free(&buf);
+    pd_free(&ibuf);
+  }
+  PD_COLLECTIVE(comm, err);
+
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack */
+  pd_h5 h = {.path = tmp, .root = rank == 0, .err = PD_OK};
+  hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+  H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
+  h.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+  H5Pclose(fapl);
+  if (h.file < 0) pd_h5_fail(&h, "create", tmp);
+  err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
+  if (err == PD_OK) {
+    h.xfer = H5Pcreate(H5P_DATASET_XFER);
+    H5Pset_dxpl_mpio(h.xfer, H5FD_MPIO_COLLECTIVE);
+    pd_write_layout(&h, plan, job, results, phase, buf, ibuf, bbuf);
+    /* provenance on the root group (metadata: same values on every rank) */
+    char when[32];
+    time_t now = time(NULL);
+    struct tm tmv;
+    gmtime_r(&now, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    pd_h5_attr_str(&h, h.file, "software", "phasediag");
+    pd_h5_attr_str(&h, h.file, "version", PD_VERSION);
+    pd_h5_attr_str(&h, h.file, "git_commit", PD_GIT_COMMIT);
+    pd_h5_attr_str(&h, h.file, "config_text", prov->config_text);
+    long ranks = prov->mpi_ranks, group = prov->group_size;
+    pd_h5_attr_scalar(&h, h.file, "mpi_ranks", H5T_NATIVE_LONG, &ranks);
+    pd_h5_attr_scalar(&h, h.file, "group_size", H5T_NATIVE_LONG, &group);
+    /* the same on every rank: rank 0's clock, shared by the caller */
+    pd_h5_attr_scalar(&h, h.file, "wall_seconds", H5T_NATIVE_DOUBLE,
+                      &prov->wall_seconds);
+    pd_h5_attr_str(&h, h.file, "created_utc", when);
+    H5Pclose(h.xfer);
+    /* A failed write (a full disk) leaves data that the close must still
+     * flush; a close that fails leaves the file half-open inside HDF5 1.10,
+     * which then crashes in MPI_Finalize.  The partial file (removed
+     * anyway) is emptied first, so the close has room to complete. */
+    int failed = h.err != PD_OK, any = 0;
+    PD_CALL_MPI(MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, comm));
+    if (any && rank == 0 && truncate(tmp, 0) != 0)
+      pd_h5_fail(&h, "empty the partial file", tmp);
+    if (any) PD_CALL_MPI(MPI_Barrier(comm));
+    if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
+    err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
+  }
+  if (rank == 0) {
+    /* a failed placement keeps the complete result under its .tmp name */
+    if (err == PD_OK)
+      err = pd_file_place(tmp, path, expected);
+    else
+      remove(tmp);
+  }
+  pd_free(&buf);
+  pd_free(&ibuf);
+  pd_free(&bbuf);
+  pd_timer_stop(PD_T_IO);
+  PD_COLLECTIVE(comm, err);
+  return PD_OK;
+}
