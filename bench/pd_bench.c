@@ -14,8 +14,8 @@
 
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
-#include "phasediag/model/net.h"
 #include "phasediag/base/timer.h"
+#include "phasediag/model/net.h"
 #include "phasediag/train/train.h"
 #include "phasediag/version.h"
 

@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "phasediag/base/error.h"
-#include "phasediag/observe/fft.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/fft.h"
 #include "phasediag/version.h"
 
 static int arg_int(int argc, char **argv, const char *name, int def, int lo,

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/observe/blacs.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
-#include "phasediag/observe/ntk.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/blacs.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/ntk.h"
 #include "phasediag/version.h"
 
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,

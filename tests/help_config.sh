@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's table of job file keys is the output of phasediag
-# --help-config (the key table of src/scan/confkeys.c), line for line.
+# --help-config (the key table of src/job/confkeys.c), line for line.
 # usage: help_config.sh PHASEDIAG README.md
 set -u
 exe=$1 readme=$2

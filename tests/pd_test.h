@@ -12,9 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "phasediag/model/data.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/model/data.h"
 
 static int pd_test_failures;
 static int pd_test_checks;

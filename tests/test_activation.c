@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "pd_test.h"
+#include "phasediag/base/mem.h"
 #include "phasediag/model/activation.h"
 #include "phasediag/model/kernel.h"
-#include "phasediag/base/mem.h"
 #include "phasediag/model/net.h"
 #include "phasediag/observe/ntk.h"
 

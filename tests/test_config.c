@@ -9,12 +9,12 @@
 #include <unistd.h>
 
 #include "pd_test.h"
-#include "phasediag/scan/config.h"
-#include "phasediag/scan/confkeys.h"
-#include "phasediag/scan/conftext.h"
-#include "phasediag/scan/dataset.h"
-#include "phasediag/observe/gridspec.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/job/config.h"
+#include "phasediag/job/confkeys.h"
+#include "phasediag/job/conftext.h"
+#include "phasediag/job/dataset.h"
+#include "phasediag/observe/gridspec.h"
 
 /* Minimal valid grid, lines 1-3. */
 #define GRID "[grid]\nwidths = 100, 1000\nschemes = ntk\n"

@@ -17,9 +17,9 @@
 #endif
 
 #include "pd_test.h"
-#include "phasediag/scan/dataset.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/job/dataset.h"
 
 static const double pi = 3.14159265358979323846;
 

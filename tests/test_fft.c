@@ -6,9 +6,9 @@
 #include <stdint.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/fft.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/fft.h"
 
 #define PI 3.14159265358979323846
 

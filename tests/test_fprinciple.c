@@ -5,9 +5,9 @@
 #include <stdint.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/fprinciple.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/fprinciple.h"
 
 #define PI 3.14159265358979323846
 

@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "pd_test.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/base/rng.h"
 #include "phasediag/model/activation.h"
 #include "phasediag/model/kernel.h"
-#include "phasediag/base/mem.h"
 #include "phasediag/model/net.h"
-#include "phasediag/base/rng.h"
 
 static double loss(pd_net *net, const pd_data *data, double *f) {
   PD_TEST_OK(pd_net_output(net, data, f));

@@ -9,10 +9,10 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/fft.h"
-#include "phasediag/observe/gridspec.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/repsum.h"
+#include "phasediag/observe/fft.h"
+#include "phasediag/observe/gridspec.h"
 
 #define PI 3.14159265358979323846
 #define MAXW 4

@@ -5,9 +5,9 @@
 #include <Random123/philox.h>
 
 #include "pd_test.h"
-#include "phasediag/model/net.h"
 #include "phasediag/base/repsum.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/model/net.h"
 
 /* The initialization's recipe written out independently of rng.c:
  * Philox-4x64-10 with key (seed, task) and counter (neuron, param, 0, 0),

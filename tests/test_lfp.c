@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/lfp.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/lfp.h"
 
 enum { N = 9, NQ = 201 };
 

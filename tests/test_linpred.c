@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "pd_test.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/base/rng.h"
 #include "phasediag/observe/dmat.h"
 #include "phasediag/observe/linpred.h"
-#include "phasediag/base/mem.h"
 #include "phasediag/observe/ntk.h"
-#include "phasediag/base/rng.h"
 
 void dposv_(const char *uplo, const int *n, const int *nrhs, double *a,
             const int *lda, double *b, const int *ldb, int *info, size_t);

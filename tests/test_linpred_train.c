@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/dmat.h"
-#include "phasediag/observe/linpred.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/model/net.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/linpred.h"
 #include "phasediag/observe/ntk.h"
 #include "phasediag/train/train.h"
 

@@ -4,10 +4,10 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/base/mem.h"
-#include "phasediag/observe/ntk.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/ntk.h"
 
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a,
              const int *lda, double *w, double *work, const int *lwork,

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/model/net.h"
+#include "phasediag/observe/dmat.h"
 #include "phasediag/observe/ntk.h"
 
 enum { N = 20, D = 2, NB = 3 };

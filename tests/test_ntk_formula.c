@@ -2,8 +2,8 @@
  * arc-cosine kernels as integrals over the angle in the plane of x~ and x~'
  * (Gauss-Legendre quadrature), the angle from the cross product. */
 #include "pd_test.h"
-#include "phasediag/observe/ntk.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/observe/ntk.h"
 
 enum { NGL = 24 };
 static double gl_x[NGL], gl_w[NGL];

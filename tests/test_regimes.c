@@ -3,7 +3,7 @@
  * about 0 for mean_field, and clearly positive at (gamma, gamma') = (1.75, 0).
  */
 #include "pd_test.h"
-#include "phasediag/base/fit.h"
+#include "phasediag/model/fit.h"
 #include "phasediag/model/net.h"
 #include "phasediag/train/train.h"
 

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/model/net.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/model/net.h"
 #include "phasediag/train/train.h"
 
 #define NSUM 512

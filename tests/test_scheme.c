@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/base/fit.h"
+#include "phasediag/model/fit.h"
 #include "phasediag/model/scheme.h"
 
 int main(int argc, char **argv) {

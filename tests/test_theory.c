@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "pd_test.h"
-#include "phasediag/model/net.h"
 #include "phasediag/base/rng.h"
+#include "phasediag/model/net.h"
 #include "phasediag/observe/theory.h"
 #include "phasediag/train/train.h"
 

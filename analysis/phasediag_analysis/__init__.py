@@ -28,7 +28,7 @@ for `load`, one without /grid).
 
 Modules: io (reading), result (load, Result), theory (regime codes, names
 and colors; the theorems, the boundary, the slope fit: a copy of
-src/model/scheme.c and src/base/fit.c), summarize (the summary and the per-run
+src/model/scheme.c and src/model/fit.c), summarize (the summary and the per-run
 observables), figures (FIGURES, make_figures; the figures themselves in
 figures_phase, figures_fprinciple and figures_ntk, the empty-data helpers
 in figures_common), report (the HTML page), compare, cli (the commands'

@@ -1,6 +1,6 @@
 """Regime codes, names and colors, and the theory: the theorems of Luo, Xu,
 Ma and Zhang (JMLR 2021), their boundary lines, and the slope fit (a copy
-of src/model/scheme.c and src/base/fit.c, so the analysis can check and recompute the
+of src/model/scheme.c and src/model/fit.c, so the analysis can check and recompute the
 binary's /phase)."""
 import math
 
@@ -34,7 +34,7 @@ def regime_color(code):
 
 
 # ---------------------------------------------------------------------------
-# Theory (mirrors src/model/scheme.c and src/base/fit.c)
+# Theory (mirrors src/model/scheme.c and src/model/fit.c)
 # ---------------------------------------------------------------------------
 
 def theory_regime(gamma, gamma_prime):
@@ -72,7 +72,7 @@ def boundary_lines(xmin, xmax):
 
 
 def fit_slope(x, y):
-    """Least-squares slope and its standard error (src/base/fit.c): NaN, NaN
+    """Least-squares slope and its standard error (src/model/fit.c): NaN, NaN
     with fewer than 2 finite points or one distinct x; stderr NaN with 2."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     ok = np.isfinite(x) & np.isfinite(y)

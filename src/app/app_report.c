@@ -9,9 +9,9 @@
 #include "app.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/log.h"
-#include "phasediag/scan/memest.h"
 #include "phasediag/model/net.h"
 #include "phasediag/observe/observers.h"
+#include "phasediag/scan/memest.h"
 #include "phasediag/train/train.h"
 
 static void fmt_time(double s, char *out, size_t n) {

@@ -26,17 +26,17 @@
 #include <string.h>
 
 #include "app.h"
-#include "phasediag/scan/checkpoint.h"
-#include "phasediag/scan/classify.h"
-#include "phasediag/scan/dataset.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/log.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/base/timer.h"
+#include "phasediag/job/dataset.h"
 #include "phasediag/observe/observers.h"
+#include "phasediag/scan/checkpoint.h"
+#include "phasediag/scan/classify.h"
 #include "phasediag/scan/output.h"
 #include "phasediag/scan/runfiles.h"
 #include "phasediag/scan/sched.h"
-#include "phasediag/base/timer.h"
 #include "phasediag/version.h"
 
 /* pd_sched_options.save: the periodic checkpoint (rank 0). */

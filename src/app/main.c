@@ -20,10 +20,10 @@
 #include <sys/stat.h>
 
 #include "app.h"
-#include "phasediag/scan/conftext.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/files.h"
 #include "phasediag/base/log.h"
+#include "phasediag/job/conftext.h"
 #include "phasediag/version.h"
 
 static void usage(FILE *out) {

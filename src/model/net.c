@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "phasediag/base/error.h"
-#include "phasediag/model/kernel.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/repsum.h"
 #include "phasediag/base/rng.h"
 #include "phasediag/base/timer.h"
+#include "phasediag/model/kernel.h"
 
 struct pd_net {
   MPI_Comm comm;

@@ -6,9 +6,9 @@
 
 #include "model/activation_defs.h"
 #include "phasediag/base/error.h"
-#include "phasediag/observe/fft.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/repsum.h"
+#include "phasediag/observe/fft.h"
 
 struct pd_gridspec {
   MPI_Comm comm;

@@ -7,8 +7,8 @@
 
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
-#include "phasediag/observe/ntk.h"
 #include "phasediag/base/repsum.h"
+#include "phasediag/observe/ntk.h"
 
 int pd_linpred_coefficients(pd_dmat *K, const double *y, double ridge,
                             double *c) {

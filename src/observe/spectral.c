@@ -3,11 +3,11 @@
 #include <math.h>
 #include <string.h>
 
-#include "phasediag/scan/dataset.h"
 #include "phasediag/base/error.h"
+#include "phasediag/base/mem.h"
+#include "phasediag/job/dataset.h"
 #include "phasediag/observe/fprinciple.h"
 #include "phasediag/observe/gridspec.h"
-#include "phasediag/base/mem.h"
 
 /* A transform along one coordinate (dft: x itself; projection: p . x). */
 typedef struct {

@@ -5,13 +5,13 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "phasediag/observe/blacs.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/base/error.h"
-#include "phasediag/observe/lfp.h"
-#include "phasediag/observe/linpred.h"
 #include "phasediag/base/log.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/observe/blacs.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/lfp.h"
+#include "phasediag/observe/linpred.h"
 #include "phasediag/observe/ntk.h"
 
 struct pd_theory {

@@ -13,7 +13,7 @@
 #include "phasediag/base/error.h"
 #include "phasediag/base/files.h"
 #include "phasediag/base/mem.h"
-#include "phasediag/scan/record.h"
+#include "phasediag/observe/record.h"
 #include "phasediag/version.h"
 
 #define PD_CKPT_FORMAT "phasediag checkpoint"

@@ -3,8 +3,8 @@
 #include <math.h>
 
 #include "phasediag/base/error.h"
-#include "phasediag/base/fit.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/model/fit.h"
 #include "phasediag/scan/task.h"
 #include "phasediag/train/train.h"
 

@@ -3,14 +3,14 @@
 #include <math.h>
 #include <string.h>
 
-#include "phasediag/observe/blacs.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/base/error.h"
-#include "phasediag/observe/gridspec.h"
+#include "phasediag/base/repsum.h"
 #include "phasediag/model/kernel.h"
 #include "phasediag/model/net.h"
+#include "phasediag/observe/blacs.h"
+#include "phasediag/observe/dmat.h"
+#include "phasediag/observe/gridspec.h"
 #include "phasediag/scan/output.h"
-#include "phasediag/base/repsum.h"
 
 /* Sizes the modules use (their headers or sources say the same). */
 #define PD_ME_ACC ((double)sizeof(pd_acc))

@@ -11,9 +11,9 @@
 
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/base/timer.h"
 #include "phasediag/observe/observers.h"
 #include "phasediag/scan/task.h"
-#include "phasediag/base/timer.h"
 #include "phasediag/version.h"
 
 /* ---- collective dataset writer ------------------------------------------ */

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/model/activation.h"
-#include "phasediag/scan/checkpoint.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/log.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/model/activation.h"
 #include "phasediag/model/net.h"
 #include "phasediag/observe/observers.h"
+#include "phasediag/scan/checkpoint.h"
 #include "phasediag/scan/taskstate.h"
 #include "phasediag/train/train.h"
 

@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/scan/checkpoint.h"
 #include "phasediag/base/crc.h"
 #include "phasediag/base/error.h"
-#include "phasediag/train/integrator.h"
 #include "phasediag/base/log.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/scan/checkpoint.h"
+#include "phasediag/train/integrator.h"
 
 #define PD_TS_MAGIC "PDTSTATE"
 #define PD_TS_VERSION                                    \

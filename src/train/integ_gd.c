@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 #include "phasediag/base/error.h"
-#include "phasediag/train/integrator.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/train/integrator.h"
 #include "phasediag/train/train.h"
 
 typedef struct {

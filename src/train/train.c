@@ -4,11 +4,11 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "phasediag/scan/confkeys.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/log.h"
 #include "phasediag/base/mem.h"
 #include "phasediag/base/timer.h"
+#include "phasediag/job/confkeys.h"
 
 const char *pd_status_name(int status) {
   switch (status) {

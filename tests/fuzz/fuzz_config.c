@@ -17,9 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "phasediag/scan/config.h"
-#include "phasediag/scan/confkeys.h"
 #include "phasediag/base/error.h"
+#include "phasediag/job/config.h"
+#include "phasediag/job/confkeys.h"
 #include "phasediag/model/scheme.h"
 #include "phasediag/train/train.h"
 

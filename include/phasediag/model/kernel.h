@@ -19,9 +19,9 @@
 
 #include <stdint.h>
 
+#include "phasediag/base/repsum.h"
 #include "phasediag/model/activation.h"
 #include "phasediag/model/data.h"
-#include "phasediag/base/repsum.h"
 
 #define PD_LANES 8
 

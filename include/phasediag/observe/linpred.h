@@ -26,9 +26,9 @@
 #include <stdint.h>
 
 #include "phasediag/model/data.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/model/net.h"
 #include "phasediag/model/scheme.h"
+#include "phasediag/observe/dmat.h"
 
 /* Collective over K's grid.  The kernel-regression coefficients:
  * (K + ridge I) c = y by Cholesky (pd_dmat_posv); ridge >= 0 (0: none) is a

@@ -24,9 +24,9 @@
 
 #include "phasediag/model/activation.h"
 #include "phasediag/model/data.h"
-#include "phasediag/observe/dmat.h"
 #include "phasediag/model/net.h"
 #include "phasediag/model/scheme.h"
+#include "phasediag/observe/dmat.h"
 
 /* PD_OK if the closed-form infinite-width NTK below holds for activation
  * act (NULL: relu); otherwise PD_ERR_CONFIG "the closed-form infinite-width

@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
 #include "phasediag/model/net.h"
-#include "phasediag/scan/record.h"
+#include "phasediag/observe/record.h"
 #include "phasediag/train/train.h"
 
 /* One run as its observers see it. */

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "phasediag/observe/observer.h"
-#include "phasediag/scan/record.h"
+#include "phasediag/observe/record.h"
 
 /* The layout for a job: its config, training set (n, d) and test set
  * (NULL: none).  PD_ERR_CONFIG when an observer does not fit the data

@@ -35,7 +35,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
 #include "phasediag/model/net.h"
 

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/scan/plan.h"
 
 typedef struct {

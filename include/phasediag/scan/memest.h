@@ -48,7 +48,7 @@
 
 #include <stdio.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/scan/plan.h"
 #include "phasediag/scan/task.h"
 

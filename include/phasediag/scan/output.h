@@ -12,9 +12,9 @@
 #include <mpi.h>
 #include <stddef.h>
 
-#include "phasediag/scan/classify.h"
-#include "phasediag/scan/config.h"
 #include "phasediag/base/files.h"
+#include "phasediag/job/config.h"
+#include "phasediag/scan/classify.h"
 #include "phasediag/scan/plan.h"
 #include "phasediag/scan/task.h"
 

@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/scheme.h"
 
 #define PD_LABEL_LEN 16

@@ -13,7 +13,7 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
 #include "phasediag/scan/plan.h"
 #include "phasediag/scan/task.h"

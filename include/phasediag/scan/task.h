@@ -7,10 +7,10 @@
 #include <mpi.h>
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
+#include "phasediag/observe/record.h"
 #include "phasediag/scan/plan.h"
-#include "phasediag/scan/record.h"
 #include "phasediag/train/train.h"
 
 /* A job: what every task reads. */

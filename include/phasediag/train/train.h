@@ -18,8 +18,8 @@
 #include <stdint.h>
 
 #include "phasediag/model/data.h"
-#include "phasediag/train/integrator.h"
 #include "phasediag/model/net.h"
+#include "phasediag/train/integrator.h"
 
 typedef enum {
   PD_STATUS_NOT_RUN = -1,

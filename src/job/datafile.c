@@ -1,6 +1,6 @@
 /* Data files: HDF5 files with /x and /y, MNIST-format IDX image and label
  * files (gzip or plain), read on one rank with every defect named. */
-#include "phasediag/scan/datafile.h"
+#include "phasediag/job/datafile.h"
 
 #include <errno.h>
 #include <hdf5.h>

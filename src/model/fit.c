@@ -1,4 +1,4 @@
-#include "phasediag/base/fit.h"
+#include "phasediag/model/fit.h"
 
 #include <math.h>
 

@@ -39,9 +39,9 @@
 
 #include <mpi.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
+#include "phasediag/job/datafile.h"
 #include "phasediag/model/data.h"
-#include "phasediag/scan/datafile.h"
 
 /* The default Fashion-MNIST files of Debian's dataset-fashion-mnist. */
 #define PD_FASHION_MNIST_DIR "/usr/share/datasets/fashion-mnist"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "phasediag/scan/confkeys.h"
+#include "phasediag/job/confkeys.h"
 
 /* Longest value text read (inih's lines are shorter). */
 #define PD_CONFTEXT_MAX_VALUE 1024

@@ -1,4 +1,4 @@
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "phasediag/scan/confkeys.h"
-#include "phasediag/scan/conftext.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/files.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/job/confkeys.h"
+#include "phasediag/job/conftext.h"
 
 /* A configuration is a small text file: anything larger is a mistake. */
 #define PD_CONFIG_MAX_TEXT (1 << 20)

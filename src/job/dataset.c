@@ -1,6 +1,6 @@
 /* Data sources: built-in targets, the data files of datafile.h, and the
  * collective loader that reads on rank 0 and broadcasts. */
-#include "phasediag/scan/dataset.h"
+#include "phasediag/job/dataset.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-#include "phasediag/scan/conftext.h"
+#include "phasediag/job/conftext.h"
 
 #include <ctype.h>
 #include <errno.h>

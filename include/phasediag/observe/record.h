@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
 #include "phasediag/observe/spectral.h"
 

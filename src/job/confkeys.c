@@ -1,4 +1,4 @@
-#include "phasediag/scan/confkeys.h"
+#include "phasediag/job/confkeys.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "model/activation_defs.h" /* PD_ACT_COUNT */
-#include "phasediag/model/activation.h"
-#include "phasediag/scan/conftext.h"
-#include "phasediag/scan/dataset.h"
 #include "phasediag/base/error.h"
-#include "phasediag/train/integrator.h"
+#include "phasediag/job/conftext.h"
+#include "phasediag/job/dataset.h"
+#include "phasediag/model/activation.h"
 #include "phasediag/model/scheme.h"
+#include "phasediag/train/integrator.h"
 
 /* ---- the table ----------------------------------------------------------- */
 

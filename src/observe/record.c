@@ -1,4 +1,4 @@
-#include "phasediag/scan/record.h"
+#include "phasediag/observe/record.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "phasediag/scan/config.h"
+#include "phasediag/job/config.h"
 #include "phasediag/train/train.h"
 
 enum {
