@@ -6,7 +6,11 @@
  * of the fused kernel (pd_net_descend: backward, update, forward, reduction):
  * width * samples * steps / seconds.  train_nsu_per_s is the same figure for
  * pd_train over the same number of steps, i.e. with the automatic step-size
- * rule (power iterations, rejected steps) included. */
+ * rule (power iterations, rejected steps) included.  For each integrator
+ * (gd, rkc) pd_train runs the same step budget and the line gives its
+ * gradient evaluations and the whole-step cost per evaluation, also as a
+ * ratio to one fused kernel step (1: nothing but the kernel; rkc's stages
+ * are a forward and a backward pass each, not fused). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,17 +73,26 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
   PD_CALL(pd_timer_report(comm, stderr));
   PD_CALL(pd_net_destroy(&net));
 
-  PD_CALL(pd_net_create(comm, &cfg, &net));
-  pd_train_options opt;
-  pd_train_options_default(&opt);
-  opt.tol = 1e-300;
-  opt.max_steps = steps;
-  opt.history_points = 2;
-  pd_train_result res;
-  PD_CALL(pd_train(net, data, &opt, NULL, &res));
-  PD_CALL(pd_net_destroy(&net));
+  static const char *const integ[2] = {"gd", "rkc"};
+  pd_train_result res[2];
+  for (int k = 0; k < 2; k++) {
+    PD_CALL(pd_net_create(comm, &cfg, &net));
+    pd_train_options opt;
+    pd_train_options_default(&opt);
+    opt.tol = 1e-300;
+    opt.max_steps = steps;
+    opt.history_points = 2;
+    snprintf(opt.integrator, sizeof opt.integrator, "%s", integ[k]);
+    PD_CALL(pd_train(net, data, &opt, NULL, &res[k]));
+    PD_CALL(pd_net_destroy(&net));
+  }
 
-  double work = (double)m * (double)n * (double)steps;
+  const double work = (double)m * (double)n * (double)steps;
+  const double kstep = kernel_sec / (double)steps;
+  double per_eval[2];
+  for (int k = 0; k < 2; k++)
+    per_eval[k] = res[k].seconds /
+                  (double)(res[k].evaluations > 0 ? res[k].evaluations : 1);
   int rank;
   MPI_Comm_rank(comm, &rank);
   if (rank == 0)
@@ -88,14 +101,20 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
         "\"steps\": %lld, \"seconds_per_step\": %.6g, \"nsu_per_s\": %.4g, "
         "\"nsu_per_s_per_rank\": %.4g, \"train_seconds_per_step\": %.6g, "
         "\"train_nsu_per_s\": %.4g, \"train_rejected\": %lld, "
+        "\"gd_evaluations\": %lld, \"gd_seconds_per_evaluation\": %.6g, "
+        "\"gd_evaluation_vs_kernel\": %.3f, \"rkc_evaluations\": %lld, "
+        "\"rkc_seconds_per_evaluation\": %.6g, "
+        "\"rkc_evaluation_vs_kernel\": %.3f, "
         "\"bytes_per_neuron\": %g, \"version\": \"%s\", \"commit\": \"%s\"}\n",
-        size, (long long)m, (long long)n, d, (long long)steps,
-        kernel_sec / (double)steps, work / kernel_sec, work / kernel_sec / size,
-        res.seconds / (double)res.steps,
-        (double)m * (double)n * (double)res.steps / res.seconds,
-        (long long)res.rejected, pd_net_bytes_per_neuron(d), PD_VERSION,
+        size, (long long)m, (long long)n, d, (long long)steps, kstep,
+        work / kernel_sec, work / kernel_sec / size,
+        res[0].seconds / (double)res[0].steps,
+        (double)m * (double)n * (double)res[0].steps / res[0].seconds,
+        (long long)res[0].rejected, (long long)res[0].evaluations, per_eval[0],
+        per_eval[0] / kstep, (long long)res[1].evaluations, per_eval[1],
+        per_eval[1] / kstep, pd_net_bytes_per_neuron(d), PD_VERSION,
         PD_GIT_COMMIT);
-  pd_train_result_free(&res);
+  for (int k = 0; k < 2; k++) pd_train_result_free(&res[k]);
   pd_free(&f);
   pd_free(&c);
   pd_data_destroy(&data);

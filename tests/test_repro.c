@@ -1,5 +1,7 @@
 /* A whole training run is bitwise the same on 1, 2, 3, 4 and 7 ranks:
- * the loss history, steps, RD and the final parameters. */
+ * the loss history, steps, evaluations, RD and the final parameters, with
+ * each integrator. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pd_test.h"
@@ -21,6 +23,7 @@ static int summarize(const pd_train_result *r, uint64_t fp, double *s) {
   s[k++] = r->rd_w;
   s[k++] = r->rd_a;
   s[k++] = r->lambda_max;
+  s[k++] = (double)r->evaluations;
   memcpy(&s[k++], &fp, sizeof fp);
   for (int h = 0; h < r->nhistory && k + 4 <= NSUM; h++) {
     s[k++] = (double)r->history[h].step;
@@ -100,6 +103,16 @@ int main(int argc, char **argv) {
   opt.tol = 1e-12;
   opt.max_steps = 400;
   compare_counts("random d=3 mean_field m=2501", &c3, p3, &opt);
+
+  /* the rkc integrator: its norms and stage combinations too */
+  snprintf(opt.integrator, sizeof opt.integrator, "rkc");
+  opt.tol = 1e-6;
+  opt.max_steps = 1000000;
+  PD_TEST_OK(pd_scales_grid(0.75, 0.5, 3000, 1, &c1.scales));
+  compare_counts("rkc paper1d (0.75, 0.5) m=3000", &c1, p1, &opt);
+  opt.tol = 1e-12;
+  opt.max_steps = 300;
+  compare_counts("rkc random d=3 mean_field m=2501", &c3, p3, &opt);
   pd_data_destroy(&p1);
   pd_data_destroy(&p3);
   return pd_test_end("test_repro");

@@ -193,7 +193,13 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                          PD_FIELD(train.integrator),
                          .name_of = pd_integrator_name,
                          .nnames = PD_INTEGRATOR_COUNT, .text = "gd",
-                         .doc = "the step rule (flow integrator)"},
+                         .doc = "the step rule (flow integrator): gd "
+                                "(gradient descent) or rkc (Runge-Kutta-"
+                                "Chebyshev, error-controlled)"},
+    [PD_K_RTOL] = {PD_S_TRAIN, "rtol", PD_KT_REAL, PD_FIELD(train.rtol),
+                   .lo = 0, .hi = 1, .open = PD_OPEN, .value = 1e-4,
+                   .doc = "rkc: local error of a step relative to its motion "
+                          "of a and of w"},
     /* [classify] */
     [PD_K_BAND] = {PD_S_CLASSIFY, "band", PD_KT_REAL, PD_FIELD(band), .lo = 0,
                    .hi = PD_INF, .open = PD_KEY_OPEN_HI, .value = 0.1,

@@ -218,7 +218,8 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
     const char *name;
     int field;
   } fi[] = {{"/runs/steps", PD_R_STEPS},
-            {"/runs/rejected_steps", PD_R_REJECTED}};
+            {"/runs/rejected_steps", PD_R_REJECTED},
+            {"/runs/evaluations", PD_R_EVALS}};
   for (size_t i = 0; i < sizeof fi / sizeof fi[0]; i++) {
     if (h->root)
       for (int64_t t = 0; t < nt; t++) {

@@ -38,6 +38,7 @@ static void pd_task_fill(const pd_layout *L, const pd_train_result *r,
   rec[PD_R_SECONDS] = r->seconds;
   rec[PD_R_LAMBDA] = r->lambda_max;
   rec[PD_R_NHIST] = r->nhistory;
+  rec[PD_R_EVALS] = (double)r->evaluations;
   double *h = rec + L->hist;
   for (int i = 0; i < r->nhistory && i < K; i++) {
     h[i] = (double)r->history[i].step;

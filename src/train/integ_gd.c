@@ -51,8 +51,10 @@ static double pd_cap(const pd_train_options *o, double lambda) {
 }
 
 static int pd_gd_start(void *state, pd_net *net, const pd_data *data,
-                       const pd_train_options *opt, int resumed) {
+                       const pd_train_options *opt, int resumed,
+                       int64_t *evals) {
   pd_gd_state *s = state;
+  *evals = 0;
   if (resumed) {
     PD_CHECK(
         s->rejects >= 0 && s->nrecent >= 0 && s->nrecent <= PD_TRAIN_WINDOW,
@@ -63,6 +65,7 @@ static int pd_gd_start(void *state, pd_net *net, const pd_data *data,
     return PD_OK;
   }
   PD_CALL(pd_train_lambda_max(net, data, s->v, s->work, 30, &s->lambda));
+  *evals = 30;
   s->lr = s->cap = pd_cap(opt, s->lambda);
   return PD_OK;
 }
@@ -71,7 +74,7 @@ static int pd_gd_start(void *state, pd_net *net, const pd_data *data,
  * lambda_max renewed every lambda_every steps). */
 static int pd_gd_accept(pd_gd_state *s, pd_net *net, const pd_data *data,
                         const pd_train_options *opt, int64_t steps, double loss,
-                        double rel) {
+                        double rel, int64_t *evals) {
   s->rejects = 0;
   s->recent[steps % PD_TRAIN_WINDOW] = loss; /* the loss this step left */
   if (s->nrecent < PD_TRAIN_WINDOW) s->nrecent++;
@@ -83,6 +86,7 @@ static int pd_gd_accept(pd_gd_state *s, pd_net *net, const pd_data *data,
   if (steps % opt->lambda_every == 0) {
     PD_CALL(pd_train_lambda_max(net, data, s->v, s->work, opt->power_iters,
                                 &s->lambda));
+    *evals += opt->power_iters;
     s->cap = pd_cap(opt, s->lambda);
     s->lr = fmin(s->lr, s->cap);
   }
@@ -93,7 +97,7 @@ static int pd_gd_step(void *state, pd_net *net, const pd_data *data,
                       const pd_train_options *opt, int64_t steps, double loss,
                       const double *c, double *fn, pd_integ_step *out) {
   pd_gd_state *s = state;
-  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN};
+  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN, .evals = 1};
   PD_CALL(pd_net_descend(net, data, c, s->lr, fn));
   const double lossn = pd_train_residual(data, fn, NULL);
   /* relative size of the step in a and in w */
@@ -122,7 +126,7 @@ static int pd_gd_step(void *state, pd_net *net, const pd_data *data,
   }
   out->accepted = 1;
   out->dt = s->lr;
-  return pd_gd_accept(s, net, data, opt, steps + 1, loss, rel);
+  return pd_gd_accept(s, net, data, opt, steps + 1, loss, rel, &out->evals);
 }
 
 static void pd_gd_info(const void *state, double *dt, double *lambda_max) {
@@ -133,6 +137,7 @@ static void pd_gd_info(const void *state, double *dt, double *lambda_max) {
 
 const pd_integrator_type pd_integ_gd = {
     .name = "gd",
+    .plateau_stop = 1,
     .size = sizeof(pd_gd_state),
     .state = {pd_gd_fields,
               (int)(sizeof pd_gd_fields / sizeof pd_gd_fields[0])},

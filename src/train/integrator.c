@@ -7,7 +7,7 @@
 
 /* The registry: a new step rule is one more entry (and the count). */
 static const pd_integrator_type *const pd_integrators[PD_INTEGRATOR_COUNT] = {
-    &pd_integ_gd};
+    &pd_integ_gd, &pd_integ_rkc};
 #define PD_NINTEG PD_INTEGRATOR_COUNT
 
 const pd_integrator_type *pd_integrator_find(const char *name) {

@@ -95,6 +95,7 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_I(last_observed),
     PD_TS_I(next_snap),
     PD_TS_I(nsnapshots),
+    PD_TS_I(evaluations),
     PD_TS_D(t),
     PD_TS_D(loss),
     PD_TS_D(loss0),
@@ -196,7 +197,10 @@ static int pd_loop_resume(pd_loop *L) {
   pd_state_copy(&L->it->state, L->is, rs->integ_state, n);
   /* c from f: the same bits as before the stop */
   pd_train_residual(L->data, L->S.f, L->c);
-  return L->it->start(L->is, L->net, L->data, L->opt, 1);
+  int64_t evals = 0;
+  PD_CALL(L->it->start(L->is, L->net, L->data, L->opt, 1, &evals));
+  L->S.evaluations += evals;
+  return PD_OK;
 }
 
 /* Step 0: the outputs, the loss, the first record and observation, the
@@ -224,7 +228,10 @@ static int pd_loop_begin(pd_loop *L, pd_train_result *res) {
   PD_CALL(pd_record(L));
   PD_CALL(pd_observe(L));
   S->last_observed = 0;
-  return L->it->start(L->is, L->net, L->data, opt, 0);
+  int64_t evals = 0;
+  PD_CALL(L->it->start(L->is, L->net, L->data, opt, 0, &evals));
+  S->evaluations += evals;
+  return PD_OK;
 }
 
 /* The stop hook said stop (or save): save the state, then stop or not. */
@@ -298,6 +305,7 @@ static int pd_loop_run(pd_loop *L, pd_train_result *res) {
     pd_integ_step o;
     PD_CALL(L->it->step(L->is, L->net, L->data, opt, S->steps, S->loss, L->c,
                         L->fn, &o));
+    S->evaluations += o.evals;
     if (!o.accepted) { /* undone: retried, unless the rule gave up */
       S->rejected++;
       res->status = o.status;
@@ -310,7 +318,8 @@ static int pd_loop_run(pd_loop *L, pd_train_result *res) {
     if (S->loss < S->mark_loss * (1 - PD_PLATEAU_GAIN)) {
       S->mark_loss = S->loss;
       S->mark_step = S->steps;
-    } else if (S->steps - S->mark_step >= PD_PLATEAU_STEPS &&
+    } else if (L->it->plateau_stop &&
+               S->steps - S->mark_step >= PD_PLATEAU_STEPS &&
                S->loss >= opt->tol) {
       res->status = PD_STATUS_STALLED;
     }
@@ -334,6 +343,7 @@ static int pd_loop_finish(pd_loop *L, pd_train_result *res) {
   res->loss0 = S->loss0;
   res->loss = S->loss;
   res->nsnapshots = (int)S->nsnapshots;
+  res->evaluations = S->evaluations;
   PD_CALL(pd_net_rd(L->net, &res->rd_w, &res->rd_a));
   if (S->nhistory == 0 || S->history[S->nhistory - 1].step != S->steps)
     S->history[S->nhistory++] =

@@ -34,6 +34,7 @@ enum {
   PD_R_SECONDS,
   PD_R_NHIST,
   PD_R_LAMBDA,
+  PD_R_EVALS,    /* gradient evaluations */
   PD_R_HEAD = 32 /* room for more trainer scalars */
 };
 

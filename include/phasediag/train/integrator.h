@@ -61,23 +61,30 @@ void pd_state_copy(const pd_state_table *tab, void *dst, const void *src,
 
 /* What one try of a step did. */
 typedef struct {
-  int accepted; /* 1: the net moved and fn holds its outputs; 0: undone */
-  int status;   /* PD_STATUS_NOT_RUN, or a status that ends the run
-                   (PD_STATUS_DIVERGED, PD_STATUS_STALLED) */
-  double dt;    /* flow time of an accepted step */
+  int accepted;  /* 1: the net moved and fn holds its outputs; 0: undone */
+  int status;    /* PD_STATUS_NOT_RUN, or a status that ends the run
+                    (PD_STATUS_DIVERGED, PD_STATUS_STALLED) */
+  double dt;     /* flow time of an accepted step */
+  int64_t evals; /* gradient evaluations this try made */
 } pd_integ_step;
 
 typedef struct pd_integrator_type {
   const char *name;
+  /* the loop stops the run as stalled after PD_PLATEAU_STEPS accepted
+   * steps without a PD_PLATEAU_GAIN relative gain (a rule for fixed-size
+   * steps; an error-controlled rule lengthens its steps on a plateau and
+   * crosses it instead) */
+  int plateau_stop;
   size_t size;          /* bytes of its state (zeroed before create) */
   pd_state_table state; /* of it, what a checkpoint keeps */
   /* allocate the state's buffers for n samples */
   int (*create)(void *state, int64_t n);
   /* collective, after step 0 was recorded (resumed = 0: from theta(0),
    * e.g. the first lambda_max), or on a resumed state (resumed = 1:
-   * PD_ERR_ARG if the state is not one of this integrator's) */
+   * PD_ERR_ARG if the state is not one of this integrator's); *evals: the
+   * gradient evaluations it made */
   int (*start)(void *state, pd_net *net, const pd_data *data,
-               const struct pd_train_options *opt, int resumed);
+               const struct pd_train_options *opt, int resumed, int64_t *evals);
   /* collective: try one step from the current loss and c = (f - y) / n;
    * `steps` accepted steps were made; on acceptance fn holds the new
    * outputs */
@@ -90,7 +97,7 @@ typedef struct pd_integrator_type {
 } pd_integrator_type;
 
 /* How many integrators are registered (integrator.c lists them). */
-#define PD_INTEGRATOR_COUNT 1
+#define PD_INTEGRATOR_COUNT 2
 
 /* The registered integrator of this name, or NULL. */
 const pd_integrator_type *pd_integrator_find(const char *name);
@@ -103,6 +110,7 @@ int pd_integrator_create(const pd_integrator_type *type, int64_t n,
 void pd_integrator_destroy(const pd_integrator_type *type, void **state);
 
 /* The registered integrators (integ_*.c). */
-extern const pd_integrator_type pd_integ_gd;
+extern const pd_integrator_type pd_integ_gd;  /* integ_gd.c */
+extern const pd_integrator_type pd_integ_rkc; /* integ_rkc.c */
 
 #endif

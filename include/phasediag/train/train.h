@@ -75,6 +75,7 @@ typedef struct pd_train_options {
    * stop. */
   int snapshots;       /* log-spaced snapshot marks (0 = only start and stop) */
   char integrator[16]; /* the step rule, a registered name ("gd") */
+  double rtol; /* rkc: local error per step relative to its motion (1e-4) */
 } pd_train_options;
 
 /* The caller's hooks into the loop (all may be NULL; pd_train takes a NULL
@@ -122,6 +123,7 @@ typedef struct pd_train_state {
   int64_t last_observed;     /* last observed step (-1: none) */
   int64_t next_snap;         /* index of snap_mark */
   int64_t nsnapshots;        /* observer calls made */
+  int64_t evaluations;       /* gradient evaluations so far */
   double t, loss, loss0;     /* flow time, current and initial loss */
   double mark_loss;          /* plateau: the loss at mark_step */
   double next_mark;          /* next history mark */
@@ -159,6 +161,9 @@ typedef struct {
   pd_history_point *history; /* owned; pd_train_result_free */
   int nsnapshots;            /* observer calls made */
   double snapshot_seconds;   /* wall time spent in them (max over ranks) */
+  int64_t evaluations;       /* gradient evaluations: passes over the data
+                                with a backward part (steps, stages, rejected
+                                tries, lambda_max iterations) */
 } pd_train_result;
 
 /* Collective over the network's communicator.  Trains net on data in place.
