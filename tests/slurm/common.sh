@@ -16,6 +16,9 @@ mkdir -p "$3"
 work=$(cd "$3" && pwd)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export PATH=$PATH:/usr/sbin
+# The tests choose the launcher of the slurm/ scripts themselves (the
+# default, srun --mpi=pmix, unless a test sets PD_LAUNCHER for one job).
+unset PD_LAUNCHER
 
 for p in munged slurmctld slurmd sbatch srun scontrol mpiexec; do
   command -v "$p" >/dev/null || {
