@@ -22,10 +22,15 @@ REQUIRED = {
     "runs/rd_w": ("f8", 3), "runs/rd_a": ("f8", 3),
     "runs/final_loss": ("f8", 3), "runs/t_star": ("f8", 3),
     "runs/steps": ("i8", 3), "runs/status": ("i1", 3),
+    "runs/evaluations": ("i8", 3),
     "history/step": ("f8", 4), "history/time": ("f8", 4),
     "history/loss": ("f8", 4), "history/rd_w": ("f8", 4),
+    "history/ladder_loss": ("f8", 1), "history/ladder_time": ("f8", 4),
+    "history/ladder_rd_w": ("f8", 4),
     "phase/slope": ("f8", 1), "phase/slope_stderr": ("f8", 1),
     "phase/regime": ("i1", 1), "phase/theory_regime": ("i1", 1),
+    "phase/slope_tstar": ("f8", 1), "phase/slope_matched": ("f8", 1),
+    "phase/loss_ref": ("f8", 1), "phase/decided_by": ("i1", 1),
     "features/orientation0": ("f8", 4), "features/amplitude1": ("f8", 4),
     "features/condensation0": ("f8", 3), "features/condensation1": ("f8", 3),
 }
@@ -80,6 +85,15 @@ def check_layout(path):
                   f"{f['grid/gamma_prime'][p]}) slope {f['phase/slope'][p]:.3f}"
                   f" classified {reg[p]} but the theorem says {theo[p]}")
         check(far.sum() >= 1, "no point far from the boundary")
+        # a point whose runs all converged is classified from t*
+        allc = conv.reshape(P, -1).all(axis=1)
+        dec = f["phase/decided_by"][...]
+        check((dec[allc] == 0).all() and np.array_equal(
+            f["phase/slope"][...][allc], f["phase/slope_tstar"][...][allc]),
+            f"{path}: converged points not decided by t*: {dec}")
+        ev = f["runs/evaluations"][...]
+        check((ev[conv] > f["runs/steps"][...][conv]).all(),
+              f"{path}: fewer evaluations than steps")
         check_condensation(f, far, theo, conv)
         labels = [x.decode() for x in f["grid/label"][...]]
         print(f"{path}: {P} points ({sum(1 for l in labels if l)} schemes), "

@@ -84,7 +84,7 @@ static int finish(MPI_Comm world, const pd_job *job, const pd_plan *plan,
   int err = PD_OK;
   double t0 = MPI_Wtime();
   if (rank == 0) {
-    err = pd_classify(plan, cfg, job->layout.len, results, &phase);
+    err = pd_classify(plan, cfg, &job->layout, results, &phase);
     if (!err) pd_phase_print(stdout, plan, phase);
     fflush(stdout);
   }

@@ -40,6 +40,8 @@ int pd_layout_init(pd_layout *L, const pd_config *cfg, const pd_data *data,
   int64_t o = PD_R_HEAD;
   L->hist = o;
   o += 4 * L->K;
+  L->ladder = o;
+  o += 2 * PD_LADDER_LEVELS;
   for (int i = 0; i < PD_OBS_COUNT; i++) {
     L->obs[i] = o;
     L->obs_len[i] = pd_observer_types[i]->place(L);

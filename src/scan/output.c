@@ -14,6 +14,7 @@
 #include "phasediag/base/timer.h"
 #include "phasediag/observe/observers.h"
 #include "phasediag/scan/task.h"
+#include "phasediag/train/train.h"
 #include "phasediag/version.h"
 
 /* ---- collective dataset writer ------------------------------------------ */
@@ -245,6 +246,29 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                sizeof(double) * (size_t)K);
     pd_h5_write(h, hist[k], H5T_NATIVE_DOUBLE, 4, dH, buf);
   }
+  /* the loss ladder: its levels, then time and rd_w per run and level */
+  const int64_t Q = PD_LADDER_LEVELS;
+  const hsize_t dQ[1] = {(hsize_t)Q},
+                dRQ[4] = {dR[0], dR[1], dR[2], (hsize_t)Q};
+  for (int64_t k = 0; k < Q; k++) buf[k] = pd_ladder_level((int)k);
+  pd_h5_write(h, "/history/ladder_loss", H5T_NATIVE_DOUBLE, 1, dQ, buf);
+  pd_h5_attr_on(h, "/history/ladder_loss", "description",
+                "the loss ladder: levels 10^(2 - k/20), 1e2 down to 1e-14");
+  static const char *const lad[2][2] = {
+      {"/history/ladder_time",
+       "flow time at the first accepted step with loss below each ladder "
+       "level (0: at or above the initial loss; NaN: not reached)"},
+      {"/history/ladder_rd_w",
+       "rd_w at the first accepted step with loss below each ladder level "
+       "(matched-loss RD; NaN: not reached)"}};
+  for (int k = 0; k < 2; k++) {
+    if (h->root)
+      for (int64_t t = 0; t < nt; t++)
+        memcpy(buf + t * Q, res + t * len + L->ladder + k * Q,
+               sizeof(double) * (size_t)Q);
+    pd_h5_write(h, lad[k][0], H5T_NATIVE_DOUBLE, 4, dRQ, buf);
+    pd_h5_attr_on(h, lad[k][0], "description", lad[k][1]);
+  }
   /* /phase */
   if (h->root) memcpy(buf, ph->slope, sizeof(double) * (size_t)P);
   pd_h5_write(h, "/phase/slope", H5T_NATIVE_DOUBLE, 1, dP, buf);
@@ -258,6 +282,37 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
               h->root ? ph->theory : NULL);
   pd_h5_write(h, "/phase/agree", H5T_NATIVE_INT8, 1, dP,
               h->root ? ph->agree : NULL);
+  /* both slopes, the matched loss level and which slope decided */
+  static const struct {
+    const char *name, *what;
+  } ps[] = {{"/phase/slope_tstar",
+             "slope of log rd_w(t*) against log m over "
+             "the converged runs"},
+            {"/phase/slope_tstar_stderr", "its standard error"},
+            {"/phase/slope_matched",
+             "slope of log rd_w(L_ref) against log m: rd_w at the first step "
+             "below loss_ref, over the runs with rd_w > 0 there"},
+            {"/phase/slope_matched_stderr", "its standard error"},
+            {"/phase/loss_ref",
+             "L_ref: the lowest loss-ladder level every finished (not "
+             "diverged) run of the point reached"}};
+  /* the phase exists on the root only */
+  const double *pv[5] = {NULL};
+  if (h->root) {
+    pv[0] = ph->slope_tstar, pv[1] = ph->stderr_tstar;
+    pv[2] = ph->slope_matched, pv[3] = ph->stderr_matched;
+    pv[4] = ph->loss_ref;
+  }
+  for (int i = 0; i < 5; i++) {
+    if (h->root) memcpy(buf, pv[i], sizeof(double) * (size_t)P);
+    pd_h5_write(h, ps[i].name, H5T_NATIVE_DOUBLE, 1, dP, buf);
+    pd_h5_attr_on(h, ps[i].name, "description", ps[i].what);
+  }
+  pd_h5_write(h, "/phase/decided_by", H5T_NATIVE_INT8, 1, dP,
+              h->root ? ph->decided : NULL);
+  pd_h5_attr_on(h, "/phase/decided_by", "names",
+                "0 t* (every run converged), 1 matched loss (slope_matched at "
+                "loss_ref), -1 neither");
   const char *names = "0 linear, 1 critical, 2 condensed, -1 undetermined";
   pd_h5_attr_on(h, "/phase/regime", "names", names);
   pd_h5_attr_on(h, "/phase/theory_regime", "names", names);
@@ -266,7 +321,8 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
 }
 
 int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
-  int64_t most = L->K; /* the history; the fields below */
+  /* the history, the ladder; the fields below */
+  int64_t most = L->K > PD_LADDER_LEVELS ? L->K : PD_LADDER_LEVELS;
   pd_field f[PD_FIELDS_MAX];
   int nf = 0;
   if (pd_layout_fields(L, f, PD_FIELDS_MAX, &nf) == PD_OK)

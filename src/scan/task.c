@@ -39,6 +39,8 @@ static void pd_task_fill(const pd_layout *L, const pd_train_result *r,
   rec[PD_R_LAMBDA] = r->lambda_max;
   rec[PD_R_NHIST] = r->nhistory;
   rec[PD_R_EVALS] = (double)r->evaluations;
+  memcpy(rec + L->ladder, r->ladder,
+         sizeof(double) * (size_t)(2 * PD_LADDER_LEVELS));
   double *h = rec + L->hist;
   for (int i = 0; i < r->nhistory && i < K; i++) {
     h[i] = (double)r->history[i].step;

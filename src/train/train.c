@@ -96,6 +96,7 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_I(next_snap),
     PD_TS_I(nsnapshots),
     PD_TS_I(evaluations),
+    PD_TS_I(next_level),
     PD_TS_D(t),
     PD_TS_D(loss),
     PD_TS_D(loss0),
@@ -105,7 +106,8 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_D(snapshot_seconds),
     /* a history point is 4 8-byte items: the int64 step and 3 doubles */
     {"history", PD_FIELD_RECORDS, PD_TS_AT(history), 4, PD_TS_AT(nhistory)},
-    {"f", PD_FIELD_SAMPLES, PD_TS_AT(f), 1, 0}};
+    {"f", PD_FIELD_SAMPLES, PD_TS_AT(f), 1, 0},
+    {"ladder", PD_FIELD_DOUBLE, PD_TS_AT(ladder), 2 * PD_LADDER_LEVELS, 0}};
 _Static_assert(sizeof(pd_history_point) == 4 * 8,
                "a history point is 4 8-byte items");
 const pd_state_table pd_train_state_table = {
@@ -154,6 +156,28 @@ static int pd_observe(pd_loop *L) {
   return err;
 }
 
+double pd_ladder_level(int k) {
+  return pow(10.0, PD_LADDER_TOP - (double)k / PD_LADDER_PER_DECADE);
+}
+
+/* The ladder levels the loss is below now and was not before: their flow
+ * time and rd_w (one rd_w for all of them; levels at or above the initial
+ * loss count as reached at t = 0 with rd_w = 0). */
+static int pd_ladder(pd_loop *L) {
+  pd_train_state *S = &L->S;
+  const int64_t K = PD_LADDER_LEVELS;
+  if (S->next_level >= K || !(S->loss < pd_ladder_level((int)S->next_level)))
+    return PD_OK;
+  double rd_w = 0, rd_a;
+  if (S->steps > 0) PD_CALL(pd_net_rd(L->net, &rd_w, &rd_a));
+  while (S->next_level < K && S->loss < pd_ladder_level((int)S->next_level)) {
+    S->ladder[S->next_level] = S->t;
+    S->ladder[K + S->next_level] = rd_w;
+    S->next_level++;
+  }
+  return PD_OK;
+}
+
 static int pd_record(pd_loop *L) {
   pd_train_state *S = &L->S;
   double rd_w, rd_a;
@@ -170,6 +194,8 @@ static int pd_loop_setup(pd_loop *L, pd_train_result *res) {
   if (err == PD_OK)
     err = pd_calloc((size_t)L->opt->history_points + 1,
                     sizeof(pd_history_point), &res->history);
+  if (err == PD_OK)
+    err = pd_calloc(2 * PD_LADDER_LEVELS, sizeof(double), &res->ladder);
   if (err == PD_OK) err = pd_integrator_create(L->it, n, &L->is);
   PD_COLLECTIVE(L->comm, err);
   L->S.f = L->buf;
@@ -221,6 +247,15 @@ static int pd_loop_begin(pd_loop *L, pd_train_result *res) {
   S->mark_step = 0; /* last step that improved the best loss enough */
   S->mark_loss = INFINITY;
   S->snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
+  for (int k = 0; k < 2 * PD_LADDER_LEVELS; k++) S->ladder[k] = NAN;
+  S->next_level = 0;
+  /* the levels above the initial loss: reached at t = 0 */
+  while (isfinite(S->loss) && S->next_level < PD_LADDER_LEVELS &&
+         S->loss <= pd_ladder_level((int)S->next_level)) {
+    S->ladder[S->next_level] = 0;
+    S->ladder[PD_LADDER_LEVELS + S->next_level] = 0;
+    S->next_level++;
+  }
   if (!isfinite(S->loss)) {
     res->status = PD_STATUS_DIVERGED;
     return PD_OK;
@@ -256,6 +291,7 @@ static int pd_loop_stop(pd_loop *L, int stop) {
 static int pd_loop_after(pd_loop *L) {
   pd_train_state *S = &L->S;
   const pd_train_options *opt = L->opt;
+  PD_CALL(pd_ladder(L));
   if ((double)S->steps >= S->next_mark &&
       S->nhistory < opt->history_points - 1) {
     PD_CALL(pd_record(L));
@@ -344,6 +380,7 @@ static int pd_loop_finish(pd_loop *L, pd_train_result *res) {
   res->loss = S->loss;
   res->nsnapshots = (int)S->nsnapshots;
   res->evaluations = S->evaluations;
+  memcpy(res->ladder, S->ladder, sizeof S->ladder);
   PD_CALL(pd_net_rd(L->net, &res->rd_w, &res->rd_a));
   if (S->nhistory == 0 || S->history[S->nhistory - 1].step != S->steps)
     S->history[S->nhistory++] =
@@ -385,4 +422,7 @@ int pd_train(pd_net *net, const pd_data *data, const pd_train_options *opt,
   return err;
 }
 
-void pd_train_result_free(pd_train_result *res) { pd_free(&res->history); }
+void pd_train_result_free(pd_train_result *res) {
+  pd_free(&res->history);
+  pd_free(&res->ladder);
+}

@@ -4,6 +4,8 @@
  * Layout (pd_layout; NaN where unused):
  *   [0, PD_R_HEAD)      the trainer's scalars PD_R_* below
  *   hist .. + 4K        history: step, time, loss, rd_w (K points each)
+ *   ladder .. + 2 Q     the loss ladder (train.h): flow time and rd_w at
+ *                       the first step below each of its Q levels
  *   then one block per observer in effect, in the registry's order
  *   (observer.h: features, snapshots, spectral, theory, test), each at
  *   L->obs[i] with L->obs_len[i] doubles; only the observer knows its
@@ -51,6 +53,7 @@ typedef struct {
   int64_t top;           /* NTK eigen-components kept */
   int64_t ntest;         /* test points (0: no test set) */
   int64_t hist;          /* offset of the history */
+  int64_t ladder;        /* offset of the loss ladder */
   int64_t obs[PD_OBS_MAX], obs_len[PD_OBS_MAX]; /* observer blocks (len 0:
                                                    off) */
 } pd_layout;

@@ -42,6 +42,17 @@ typedef enum {
 #define PD_PLATEAU_GAIN 1e-4
 /* stop hook return: save the state (save_state) and go on training */
 #define PD_TRAIN_SAVE 2
+/* The loss ladder: levels 10^(PD_LADDER_TOP - k / PD_LADDER_PER_DECADE),
+ * k = 0 .. PD_LADDER_LEVELS - 1 (1e2 down to 1e-14, 20 per decade: 12%
+ * apart).  A run records the flow time and rd_w at the first accepted step
+ * whose loss is below each level it reaches (a level at or above the
+ * initial loss: t = 0, rd_w = 0), so that runs of different widths can be
+ * compared at a loss every one of them reached (matched-loss RD). */
+#define PD_LADDER_TOP 2
+#define PD_LADDER_PER_DECADE 20
+#define PD_LADDER_LEVELS 321
+/* Level k of the ladder. */
+double pd_ladder_level(int k);
 
 const char *pd_status_name(int status);
 
@@ -124,6 +135,7 @@ typedef struct pd_train_state {
   int64_t next_snap;         /* index of snap_mark */
   int64_t nsnapshots;        /* observer calls made */
   int64_t evaluations;       /* gradient evaluations so far */
+  int64_t next_level;        /* the first ladder level not yet reached */
   double t, loss, loss0;     /* flow time, current and initial loss */
   double mark_loss;          /* plateau: the loss at mark_step */
   double next_mark;          /* next history mark */
@@ -131,6 +143,9 @@ typedef struct pd_train_state {
   double snapshot_seconds;   /* of it in the observers (informative) */
   pd_history_point *history; /* nhistory points */
   double *f;                 /* outputs at the training points (n) */
+  /* flow time [PD_LADDER_LEVELS], then rd_w [PD_LADDER_LEVELS] at the
+   * first step below each ladder level (NaN: not reached) */
+  double ladder[2 * PD_LADDER_LEVELS];
   /* not in the table */
   int64_t n; /* samples: length of f */
   int final; /* save_state: the run stops after this save */
@@ -164,6 +179,9 @@ typedef struct {
   int64_t evaluations;       /* gradient evaluations: passes over the data
                                 with a backward part (steps, stages, rejected
                                 tries, lambda_max iterations) */
+  double *ladder;            /* owned: flow time [PD_LADDER_LEVELS], then rd_w
+                                [PD_LADDER_LEVELS] at the first step below each level
+                                (NaN: not reached) */
 } pd_train_result;
 
 /* Collective over the network's communicator.  Trains net on data in place.
