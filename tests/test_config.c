@@ -188,6 +188,22 @@ static const bad_case bad_cases[] = {
      "t.ini:3: [data] data_seed: expected an integer >= 0, got '-1'"},
     {"[data]\nsource = hdf5\nfile =\n" GRID,
      "t.ini:3: [data] file: expected a path, got ''"},
+    {"[data]\nx_dataset = inputs\n" GRID,
+     "t.ini:2: [data] x_dataset: applies only to source = hdf5, but source = "
+     "builtin (the default)"},
+    {"[data]\nsource = idx\ny_dataset = targets\n" GRID,
+     "t.ini:3: [data] y_dataset: applies only to source = hdf5, but source = "
+     "idx (line 2)"},
+    {"[data]\nsource = hdf5\nfile = a.h5\nx_dataset =\n" GRID,
+     "t.ini:4: [data] x_dataset: expected a path, got ''"},
+    {"[data]\nsource = hdf5\nfile = a.h5\nx_dataset = /y\n" GRID,
+     "t.ini:4: [data] x_dataset and y_dataset: both name the dataset /y"},
+    {"[data]\nsource = hdf5\nfile = a.h5\nx_dataset = v\ny_dataset = v\n" GRID,
+     "t.ini:5: [data] x_dataset and y_dataset: both name the dataset /v"},
+    {"[data]\nsource = hdf5\nfile = a.h5\ndataset = v\n" GRID,
+     "t.ini:4: [data] unknown key 'dataset' (expected source, builtin, n, d, "
+     "data_seed, file, x_dataset, y_dataset, images, labels, frequencies, "
+     "sampling, test or test_n)"},
     /* the other sections' ranges */
     {GRID "[model]\nbase_scale = 0\n",
      "t.ini:5: [model] base_scale: expected a finite number > 0, got '0'"},
@@ -389,6 +405,8 @@ static void test_defaults(void) {
                     strcmp(c.builtin, "paper1d") == 0 && c.n == 0 && c.d == 0 &&
                     c.data_seed == 1 && c.data_file[0] == '\0',
                 "data defaults: source %d builtin %s", c.source, c.builtin);
+  PD_TEST_CHECK(strcmp(c.x_dataset, "x") == 0 && strcmp(c.y_dataset, "y") == 0,
+                "hdf5 dataset defaults: '%s' '%s'", c.x_dataset, c.y_dataset);
   PD_TEST_CHECK(strcmp(c.images, PD_FASHION_MNIST_DIR
                        "/train-images-idx3-ubyte.gz") == 0 &&
                     strcmp(c.labels, PD_FASHION_MNIST_DIR
@@ -510,6 +528,14 @@ static void test_all_keys(void) {
   PD_TEST_CHECK(
       c.source == PD_DATA_HDF5 && strcmp(c.data_file, "my data.h5") == 0,
       "hdf5: %s", c.data_file);
+  PD_TEST_OK(pd_config_parse("t.ini",
+                             "[data]\nsource = hdf5\nfile = d.h5\n"
+                             "x_dataset = train/inputs\n"
+                             "y_dataset = \"/train/the targets\"\n" GRID,
+                             &c));
+  PD_TEST_CHECK(strcmp(c.x_dataset, "train/inputs") == 0 &&
+                    strcmp(c.y_dataset, "/train/the targets") == 0,
+                "hdf5 datasets: '%s' '%s'", c.x_dataset, c.y_dataset);
   PD_TEST_OK(pd_config_parse(
       "t.ini", "[data]\nbuiltin = relu_mix\nn = 100000\n" GRID, &c));
   PD_TEST_CHECK(strcmp(c.builtin, "relu_mix") == 0 && c.n == 100000,

@@ -1,5 +1,6 @@
-/* Data sources: built-in sets, HDF5 /x /y files, IDX files (plain and gzip),
- * the real Fashion-MNIST files, and the collective loader. */
+/* Data sources: built-in sets, HDF5 files (/x and /y, or datasets named
+ * otherwise), IDX files (plain and gzip), the real Fashion-MNIST files, and
+ * the collective loader. */
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -86,6 +87,8 @@ static pd_config *new_config(void) {
   cfg->source = PD_DATA_BUILTIN;
   snprintf(cfg->builtin, sizeof cfg->builtin, "paper1d");
   cfg->data_seed = 1;
+  snprintf(cfg->x_dataset, sizeof cfg->x_dataset, PD_DATAFILE_X);
+  snprintf(cfg->y_dataset, sizeof cfg->y_dataset, PD_DATAFILE_Y);
   return cfg;
 }
 
@@ -363,6 +366,102 @@ static void test_hdf5(long pid) {
                 "HDF5's error handler was not restored");
 }
 
+/* A file whose datasets have other names: the inputs as /inputs and the
+ * targets as /targets at the root, a copy of the inputs as /train/x in a
+ * group, and extra datasets extra_00 ... so that the root holds `extra`
+ * more than the message lists. */
+static void write_h5_named(const char *path, int extra) {
+  hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t g = f >= 0
+                ? H5Gcreate2(f, "train", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
+                : -1;
+  if (f < 0 || g < 0) {
+    fprintf(stderr, "FAIL: creating %s\n", path);
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  const hsize_t xd[2] = {HN, HD}, yd[1] = {HN};
+  h5_put(f, "inputs", H5T_NATIVE_DOUBLE, 2, xd, hx);
+  h5_put(f, "targets", H5T_NATIVE_DOUBLE, 1, yd, hy);
+  h5_put(g, "x", H5T_NATIVE_DOUBLE, 2, xd, hx);
+  for (int k = 0; k < extra; k++) {
+    char name[32];
+    snprintf(name, sizeof name, "extra_%02d", k);
+    h5_put(f, name, H5T_NATIVE_DOUBLE, 1, yd, hy);
+  }
+  H5Gclose(g);
+  H5Fclose(f);
+}
+
+static void test_hdf5_names(long pid) {
+  fill_h5_values();
+  pd_data *s = NULL;
+  const char *named = temp_path("named.h5", pid);
+  write_h5_named(named, 0);
+
+  /* named, with or without the leading slash, and inside a group */
+  const char *xs[3] = {"inputs", "/inputs", "train/x"};
+  for (int k = 0; k < 3; k++) {
+    PD_TEST_OK(pd_dataset_read_hdf5_sets(named, xs[k], "targets", &s));
+    PD_TEST_CHECK(s->n == HN && s->d == HD &&
+                      memcmp(s->x, hx, sizeof hx) == 0 &&
+                      memcmp(s->y, hy, sizeof hy) == 0,
+                  "datasets %s and targets: wrong data", xs[k]);
+    pd_data_destroy(&s);
+  }
+
+  /* the default names are not there: the message names the file, the
+   * dataset asked for, the key that names another and what the root holds */
+  int err = pd_dataset_read_hdf5(named, &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL && has(named) &&
+                    has("dataset /x not found") && has("[data] x_dataset") &&
+                    has("the datasets at the file's root: inputs, targets;") &&
+                    has("group there: train"),
+                "default names on a file without /x: %d %s", err,
+                pd_error_message());
+  err = pd_dataset_read_hdf5_sets(named, "inputs", "y", &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL && has(named) &&
+                    has("dataset /y not found (the target dataset: [data] "
+                        "y_dataset names another)") &&
+                    has("inputs, targets"),
+                "missing /y: %d %s", err, pd_error_message());
+  /* a missing group on the way is not found either */
+  err = pd_dataset_read_hdf5_sets(named, "test/x", "targets", &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL &&
+                    has("dataset /test/x not found (the input dataset") &&
+                    has("inputs, targets"),
+                "missing group: %d %s", err, pd_error_message());
+  /* a group named as a dataset */
+  err = pd_dataset_read_hdf5_sets(named, "train", "targets", &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL &&
+                    has("/train cannot be opened as a dataset"),
+                "group as dataset: %d %s", err, pd_error_message());
+  /* the shape messages name the datasets as given */
+  err = pd_dataset_read_hdf5_sets(named, "targets", "inputs", &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL &&
+                    has("dataset /inputs: expected 1-D of length 12 (the "
+                        "rows of /targets), found 2-D 12 x 3"),
+                "swapped: %d %s", err, pd_error_message());
+
+  /* a crowded root: ten datasets listed and how many more */
+  const char *crowded = temp_path("crowded.h5", pid);
+  write_h5_named(crowded, 11);
+  err = pd_dataset_read_hdf5(crowded, &s);
+  PD_TEST_CHECK(
+      err == PD_ERR_IO && s == NULL &&
+          has("the datasets at the file's root: extra_00, extra_01, ") &&
+          has("extra_09 and 3 more; group there: train"),
+      "crowded root: %d %s", err, pd_error_message());
+
+  /* an empty file */
+  const char *empty = temp_path("empty.h5", pid);
+  hid_t f = H5Fcreate(empty, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  if (f >= 0) H5Fclose(f);
+  err = pd_dataset_read_hdf5(empty, &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL && has("dataset /x not found") &&
+                    has("the file has no dataset at its root"),
+                "empty file: %d %s", err, pd_error_message());
+}
+
 /* ---- IDX ---------------------------------------------------------------- */
 
 enum { IN = 5, IR = 3, IC = 2, ID = IR * IC };
@@ -617,6 +716,26 @@ static void test_load(int rank, int size, long pid0) {
   PD_TEST_CHECK(agreed(digest(s)), "load hdf5: ranks differ");
   pd_data_destroy(&s);
 
+  /* HDF5 with other dataset names: [data] x_dataset and y_dataset */
+  snprintf(cfg->data_file, sizeof cfg->data_file, "%s",
+           temp_path("load_named.h5", pid0));
+  if (rank == 0) write_h5_named(cfg->data_file, 0);
+  int err = pd_dataset_load(MPI_COMM_WORLD, cfg, &s);
+  PD_TEST_CHECK(err == PD_ERR_IO && s == NULL && has(cfg->data_file) &&
+                    has("dataset /x not found") && has("inputs, targets"),
+                "load of a file without /x on rank %d: %d %s", rank, err,
+                pd_error_message());
+  snprintf(cfg->x_dataset, sizeof cfg->x_dataset, "inputs");
+  snprintf(cfg->y_dataset, sizeof cfg->y_dataset, "/targets");
+  PD_TEST_OK(pd_dataset_load(MPI_COMM_WORLD, cfg, &s));
+  PD_TEST_CHECK(s->n == HN && s->d == HD && memcmp(s->x, hx, sizeof hx) == 0 &&
+                    memcmp(s->y, hy, sizeof hy) == 0,
+                "load hdf5 inputs/targets: wrong data on rank %d", rank);
+  PD_TEST_CHECK(agreed(digest(s)), "load hdf5 inputs/targets: ranks differ");
+  pd_data_destroy(&s);
+  snprintf(cfg->x_dataset, sizeof cfg->x_dataset, "x");
+  snprintf(cfg->y_dataset, sizeof cfg->y_dataset, "y");
+
   /* IDX, gzip'd, first 4 */
   cfg->source = PD_DATA_IDX;
   snprintf(cfg->images, sizeof cfg->images, "%s",
@@ -648,7 +767,7 @@ static void test_load(int rank, int size, long pid0) {
   cfg->source = PD_DATA_HDF5;
   snprintf(cfg->data_file, sizeof cfg->data_file, "%s",
            temp_path("load_missing.h5", pid0));
-  int err = pd_dataset_load(MPI_COMM_WORLD, cfg, &s);
+  err = pd_dataset_load(MPI_COMM_WORLD, cfg, &s);
   PD_TEST_CHECK(err == PD_ERR_IO && s == NULL && has(cfg->data_file) &&
                     has("cannot open"),
                 "load of a missing file on rank %d: %d %s", rank, err,
@@ -695,6 +814,7 @@ int main(int argc, char **argv) {
 
   test_builtin();
   test_hdf5(pid);
+  test_hdf5_names(pid);
   test_idx(pid);
   test_fashion_mnist(rank);
   test_load(rank, size, pid0);

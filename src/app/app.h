@@ -13,16 +13,20 @@
 #include <mpi.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "phasediag/job/config.h"
+#include "phasediag/scan/classify.h"
 #include "phasediag/scan/plan.h"
+#include "phasediag/scan/runfiles.h"
 #include "phasediag/scan/task.h"
 
 #define PD_MAX_MERGE_FILES 4096
 
 typedef struct {
   const char *job, *output;
-  const char *status_file; /* --status-file: the exit status, for scripts */
+  const char *status_file;   /* --status-file: the exit status, for scripts */
+  const char *progress_json; /* --progress-json: JSON lines, for dashboards */
   int check, quiet, overwrite, group_size, resume;
   int merge;                    /* phasediag merge ... */
   int64_t slice_index, slice_n; /* --slice I/N (n 0: no slicing) */
@@ -40,16 +44,41 @@ int pd_app_run(MPI_Comm world, const pd_args *args,
 /* ---- app_report.c -------------------------------------------------------- */
 
 /* Progress of a scan: one line per finished task with the ETA
- * (pd_sched_options.done). */
+ * (pd_sched_options.done), and with --progress-json the same as a JSON
+ * object per line in the file json (rank 0). */
 typedef struct {
   const pd_plan *plan;
   const pd_job *job;
   int64_t done;
   double work_done, work_total, t0;
   int quiet;
+  FILE *json; /* NULL: no JSON lines */
+  const char *json_path;
+  int json_failed; /* a write failed: said once, no more lines */
 } pd_progress;
 
 void pd_app_on_done(int64_t t, const double *rec, void *ctx);
+
+/* Collective: the --progress-json file of args, checked and, unless
+ * check_only, opened for appending on rank 0 (*json; NULL elsewhere or
+ * without the option).  Refused (PD_ERR_CONFIG, exit status 2): a path that
+ * is not a regular file, one of the run's own files (spec's job file,
+ * inputs, output, checkpoint; the status file), or one that cannot be
+ * opened for appending. */
+int pd_app_json_open(MPI_Comm world, const pd_args *args,
+                     const pd_runfiles_spec *spec, int check_only, FILE **json);
+
+/* Rank 0, with pr->json: the first line (the job: file, tasks, ranks,
+ * groups), the last line after classification (points, how many agree with
+ * the theorems) or at a stop signal (tasks done, the checkpoint). */
+void pd_app_json_start(pd_progress *pr, int ranks, int g, const pd_args *args);
+/* Rank 0, with pr->json: the line of finished task t (its record; elapsed
+ * and estimated seconds left). */
+void pd_app_json_task(pd_progress *pr, int64_t t, const double *rec,
+                      double elapsed, double eta);
+void pd_app_json_end(pd_progress *pr, const pd_phase *phase);
+void pd_app_json_stopped(pd_progress *pr, int64_t saved,
+                         const char *checkpoint);
 
 /* Rank 0: the plan of --check (tasks, data, ranks, memory, work). */
 void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,

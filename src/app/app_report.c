@@ -1,6 +1,6 @@
 /* What the user sees before and while a scan runs: the plan of --check,
  * the memory, group-size and launcher checks, one progress line per
- * finished task. */
+ * finished task (its JSON twin for programs: app_json.c). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +28,12 @@ void pd_app_on_done(int64_t t, const double *rec, void *ctx) {
   pd_plan_task(pr->plan, t, &p, &w, &s);
   pr->done++;
   pr->work_done += (double)pr->plan->widths[w] * (double)pr->plan->n;
-  if (pr->quiet) return;
   double el = MPI_Wtime() - pr->t0;
   double eta = pr->work_done > 0
                    ? el * (pr->work_total - pr->work_done) / pr->work_done
                    : 0;
+  pd_app_json_task(pr, t, rec, el, pr->work_done > 0 ? eta : NAN);
+  if (pr->quiet) return;
   char e1[32], e2[32];
   fmt_time(el, e1, sizeof e1);
   fmt_time(eta, e2, sizeof e2);

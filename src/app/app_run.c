@@ -71,11 +71,12 @@ static void pd_slice_path(const char *output, int64_t i, int64_t n, char *path,
            (long long)n);
 }
 
-/* Classify the complete records (rank 0), print the table and write the
- * result file.  Collective. */
+/* Classify the complete records (rank 0), print the table (and the last
+ * progress line, pr not NULL) and write the result file.  Collective. */
 static int finish(MPI_Comm world, const pd_job *job, const pd_plan *plan,
                   const char *text, const double *results,
-                  const pd_runfiles *rf, int g, double seconds) {
+                  const pd_runfiles *rf, int g, double seconds,
+                  pd_progress *pr) {
   int rank, size;
   MPI_Comm_rank(world, &rank);
   MPI_Comm_size(world, &size);
@@ -86,6 +87,7 @@ static int finish(MPI_Comm world, const pd_job *job, const pd_plan *plan,
   if (rank == 0) {
     err = pd_classify(plan, cfg, &job->layout, results, &phase);
     if (!err) pd_phase_print(stdout, plan, phase);
+    if (!err && pr) pd_app_json_end(pr, phase);
     fflush(stdout);
   }
   err = pd_error_collective(world, err, __FILE__, __LINE__);
@@ -168,7 +170,7 @@ static int merge(MPI_Comm world, const pd_args *args, const pd_job *job,
     pd_log(world, PD_LOG_INFO, "merge: %lld tasks from %d slice file%s",
            (long long)nt, nfiles, nfiles > 1 ? "s" : "");
     status = 1;
-    err = finish(world, job, plan, text, results, rf, g, 0);
+    err = finish(world, job, plan, text, results, rf, g, 0, NULL);
   }
   pd_free(&results);
   if (!err) return 0;
@@ -194,9 +196,11 @@ typedef struct {
   double rec_bytes; /* the records of every task */
   int resume;       /* a checkpoint of this job exists */
   double *results;  /* rank 0: every task's record */
+  FILE *json;       /* rank 0: --progress-json, NULL without */
 } pd_app;
 
 static void pd_app_free(pd_app *a) {
+  if (a->json) fclose(a->json);
   pd_runfiles_close(&a->rf);
   pd_free(&a->results);
   pd_plan_destroy(&a->plan);
@@ -369,7 +373,9 @@ static int pd_app_scan(pd_app *a, volatile sig_atomic_t *stop, int *status) {
                     .job = &a->job,
                     .t0 = MPI_Wtime(),
                     .quiet = args->quiet,
-                    .work_total = pd_plan_work_per_step(plan)};
+                    .work_total = pd_plan_work_per_step(plan),
+                    .json = a->json,
+                    .json_path = args->progress_json};
   pd_sched_options so = {.done = pd_app_on_done,
                          .ctx = &pr,
                          .save = save_checkpoint,
@@ -381,6 +387,7 @@ static int pd_app_scan(pd_app *a, volatile sig_atomic_t *stop, int *status) {
                          .slice_index = args->slice_index,
                          .slice_count = args->slice_n};
   pd_app_progress(a, &so, &pr);
+  if (a->rank == 0) pd_app_json_start(&pr, a->size, a->g, args);
   if (a->resume)
     pd_log(a->world, PD_LOG_INFO, "resuming from %s: %lld of %lld tasks done",
            a->ckpath, (long long)pr.done, (long long)plan->ntasks);
@@ -390,6 +397,7 @@ static int pd_app_scan(pd_app *a, volatile sig_atomic_t *stop, int *status) {
   if (err == PD_ERR_INTERRUPTED) {
     pd_error_clear();
     PD_CALL(save_all(a->world, &a->ck, a->results, &a->rf, &saved));
+    if (a->rank == 0) pd_app_json_stopped(&pr, saved, a->ckpath);
     pd_log(a->world, PD_LOG_WARN,
            "stopped by a signal: %lld of %lld tasks done, saved in %s; run "
            "the same command again to resume (exit status 3)",
@@ -417,7 +425,7 @@ static int pd_app_scan(pd_app *a, volatile sig_atomic_t *stop, int *status) {
     pd_error_clear();
   }
   err = finish(a->world, &a->job, plan, a->text, a->results, &a->rf, a->g,
-               MPI_Wtime() - t0);
+               MPI_Wtime() - t0, &pr);
   if (err && !saved_all) return err;
   if (err) {
     if (a->rank == 0)
@@ -454,6 +462,7 @@ int pd_app_run(MPI_Comm world, const pd_args *args,
     if (a.rank == 0)
       pd_app_print_plan(a.plan, a.cfg, &a.job.layout, a.size, a.g);
     err = pd_runfiles_check(world, &a.spec);
+    if (!err) err = pd_app_json_open(world, args, &a.spec, 1, &a.json);
     if (!err) status = 0;
   } else if (!err) {
     if (!args->merge)
@@ -463,6 +472,7 @@ int pd_app_run(MPI_Comm world, const pd_args *args,
     if (!err)
       err = pd_checkpoint_check_space(world, a.cfg->output,
                                       a.rec_bytes * 1.2 + 1e6, "output file");
+    if (!err) err = pd_app_json_open(world, args, &a.spec, 0, &a.json);
     if (!err && args->merge) {
       status = merge(world, args, &a.job, a.plan, a.text, &a.rf, a.g);
     } else if (!err) {

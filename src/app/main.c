@@ -10,7 +10,8 @@
  * written); 3 stopped by SIGTERM, SIGUSR1, SIGINT or SIGHUP with a
  * checkpoint written: "requeue me" -- the same command resumes the scan.
  * --status-file FILE records it for scripts behind a launcher that returns
- * its own code. */
+ * its own code; --progress-json FILE appends one JSON object per finished
+ * task for dashboards (app_report.c). */
 #include <errno.h>
 #include <hdf5.h>
 #include <signal.h>
@@ -69,6 +70,15 @@ static void usage(FILE *out) {
       "                   scripts: mpirun stopped by a signal returns 1 "
       "whatever\n"
       "                   the ranks did)\n"
+      "  --progress-json F\n"
+      "                   append to F one JSON object per line, flushed as "
+      "each task\n"
+      "                   finishes (task, point, width, seed, status, steps, "
+      "loss,\n"
+      "                   t*, rd_w, seconds, done, elapsed, ETA), after a "
+      "line on the\n"
+      "                   job and before one with the summary; for "
+      "dashboards\n"
       "  --help-config    print the job file keys as a Markdown table (type, "
       "range,\n"
       "                   default, meaning): the README's table\n"
@@ -176,13 +186,15 @@ static int merge_pick_job(pd_args *a, int rank) {
 }
 
 /* An option's value: --slice I/N, --slices N, --output F, --group-size G,
- * --status-file F.  0, or 2 with a message. */
+ * --status-file F, --progress-json F.  0, or 2 with a message. */
 static int parse_value(pd_args *a, const char *s, const char *v, int rank) {
   char *end;
   if (!strcmp(s, "--output")) {
     a->output = v;
   } else if (!strcmp(s, "--status-file")) {
     a->status_file = v;
+  } else if (!strcmp(s, "--progress-json")) {
+    a->progress_json = v; /* checked and opened with the run's files */
   } else if (!strcmp(s, "--group-size")) {
     long g = strtol(v, &end, 10);
     if (*v == '\0' || *end || g < 1 || g > 1 << 24) {
@@ -263,6 +275,9 @@ static int check_args(pd_args *a, int rank) {
                         ? "--slices goes with merge"
                     : a->merge && (a->check || a->resume)
                         ? "--check and --resume do not go with merge"
+                    : a->merge && a->progress_json
+                        ? "--progress-json does not go with merge (it "
+                          "trains nothing)"
                         : NULL;
   if (bad) {
     if (rank == 0) fprintf(stderr, "phasediag: %s (see --help)\n", bad);
@@ -273,8 +288,9 @@ static int check_args(pd_args *a, int rank) {
 
 /* 0 ok, 1 done (help/version), 2 usage error */
 static int parse_args(int argc, char **argv, pd_args *a, int rank) {
-  static const char *const valued[] = {"--slice", "--slices", "--output",
-                                       "--group-size", "--status-file"};
+  static const char *const valued[] = {"--slice",       "--slices",
+                                       "--output",      "--group-size",
+                                       "--status-file", "--progress-json"};
   *a = (pd_args){.group_size = -1};
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];

@@ -258,6 +258,8 @@ static int pd_check_data(pd_parse *st) {
       {PD_K_D, -2, "builtin = sines, relu_mix, harmonics or parity"},
       {PD_K_DATA_SEED, -2, "builtin = sines, relu_mix, harmonics or parity"},
       {PD_K_DATA_FILE, PD_DATA_HDF5, "source = hdf5"},
+      {PD_K_X_DATASET, PD_DATA_HDF5, "source = hdf5"},
+      {PD_K_Y_DATASET, PD_DATA_HDF5, "source = hdf5"},
       {PD_K_IMAGES, PD_DATA_IDX, "source = idx"},
       {PD_K_LABELS, PD_DATA_IDX, "source = idx"},
       {PD_K_FREQUENCIES, -3, "builtin = harmonics"},
@@ -285,6 +287,17 @@ static int pd_check_data(pd_parse *st) {
                       "[data] file: required key missing (source = hdf5 on "
                       "line %d)",
                       st->key_line[PD_K_SOURCE]);
+  /* one dataset as both inputs and targets is a slip, not a data set */
+  const char *xs = c->x_dataset + (c->x_dataset[0] == '/');
+  const char *ys = c->y_dataset + (c->y_dataset[0] == '/');
+  if (c->source == PD_DATA_HDF5 && strcmp(xs, ys) == 0) {
+    const int lx = st->key_line[PD_K_X_DATASET];
+    const int ly = st->key_line[PD_K_Y_DATASET];
+    return pd_fail_at(st, ly > lx ? ly : lx,
+                      "[data] x_dataset and y_dataset: both name the dataset "
+                      "/%s (the inputs and the targets must be two datasets)",
+                      xs);
+  }
   if (c->source == PD_DATA_IDX && c->n > 70000)
     return pd_fail_at(st, st->key_line[PD_K_N],
                       "[data] n: expected an integer in [1, 70000] for source "

@@ -80,8 +80,17 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                         .doc = "seed of a synthetic set"},
     [PD_K_DATA_FILE] = {PD_S_DATA, "file", PD_KT_PATH, PD_FIELD(data_file),
                         .shown = "required for hdf5",
-                        .doc = "source = hdf5: a file with /x (n x d) and "
-                               "/y (n)"},
+                        .doc = "source = hdf5: a file with the inputs (n x d) "
+                               "and the targets (n)"},
+    [PD_K_X_DATASET] = {PD_S_DATA, "x_dataset", PD_KT_PATH, PD_FIELD(x_dataset),
+                        .text = PD_DATAFILE_X,
+                        .doc = "source = hdf5: the name of the inputs' "
+                               "dataset in the file (n x d, or n for d = 1; "
+                               "a path in it such as train/x)"},
+    [PD_K_Y_DATASET] = {PD_S_DATA, "y_dataset", PD_KT_PATH, PD_FIELD(y_dataset),
+                        .text = PD_DATAFILE_Y,
+                        .doc = "source = hdf5: the name of the targets' "
+                               "dataset in the file (n)"},
     [PD_K_IMAGES] = {PD_S_DATA, "images", PD_KT_PATH, PD_FIELD(images),
                      .text = PD_FASHION_MNIST_DIR "/train-images-idx3-ubyte.gz",
                      .doc = "source = idx: MNIST-format images (gzip or "

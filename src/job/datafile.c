@@ -1,5 +1,6 @@
-/* Data files: HDF5 files with /x and /y, MNIST-format IDX image and label
- * files (gzip or plain), read on one rank with every defect named. */
+/* Data files: HDF5 files with an input and a target dataset (/x and /y
+ * unless named), MNIST-format IDX image and label files (gzip or plain),
+ * read on one rank with every defect named. */
 #include "phasediag/job/datafile.h"
 
 #include <errno.h>
@@ -18,12 +19,21 @@
 /* ---- HDF5 -----------------------------------------------------------------
  */
 
+/* Longest dataset name (a path inside the file) */
+#define PD_H5_NAME_MAX 1024
+/* Names listed when the dataset asked for is missing */
+#define PD_H5_LIST_SETS 10
+#define PD_H5_LIST_GROUPS 5
+#define PD_H5_LIST_CHARS 60
+
 /* The identifiers one read opens; the caller closes whatever is valid. */
 typedef struct {
   hid_t file;
   hid_t set[2];
   hid_t space[2];
   hid_t type[2];
+  /* the datasets' absolute names: "/x", "/inputs", "/train/x" */
+  char name[2][PD_H5_NAME_MAX + 2];
 } pd_h5_ids;
 
 /* "2-D 3 x 4", "1-D 12", "a scalar" */
@@ -38,35 +48,115 @@ static void pd_h5_shape(int ndims, const hsize_t *dims, char *buf, size_t len) {
                   (unsigned long long)dims[k]);
 }
 
-/* Open dataset /name (k = 0 for x, 1 for y) and read its shape. */
+/* What the file's root holds, for the message about a missing dataset:
+ * the first datasets and groups by name, and how many more there are. */
+typedef struct {
+  char sets[PD_H5_LIST_SETS * (PD_H5_LIST_CHARS + 8)];
+  char groups[PD_H5_LIST_GROUPS * (PD_H5_LIST_CHARS + 8)];
+  int nsets, ngroups, more_sets, more_groups;
+} pd_h5_root;
+
+static void pd_h5_list_add(char *list, size_t size, int *n, const char *name) {
+  size_t used = strlen(list);
+  const int cut = strlen(name) > PD_H5_LIST_CHARS;
+  snprintf(list + used, size - used, "%s%.*s%s", *n ? ", " : "",
+           PD_H5_LIST_CHARS, name, cut ? "..." : "");
+  (*n)++;
+}
+
+static herr_t pd_h5_root_entry(hid_t group, const char *name,
+                               const H5L_info_t *info, void *ctx) {
+  (void)info;
+  pd_h5_root *r = ctx;
+  /* a dangling soft link opens as nothing: it is not listed */
+  hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
+  if (obj < 0) return 0;
+  H5I_type_t type = H5Iget_type(obj);
+  H5Oclose(obj);
+  if (type == H5I_DATASET) {
+    if (r->nsets < PD_H5_LIST_SETS)
+      pd_h5_list_add(r->sets, sizeof r->sets, &r->nsets, name);
+    else
+      r->more_sets++;
+  } else if (type == H5I_GROUP) {
+    if (r->ngroups < PD_H5_LIST_GROUPS)
+      pd_h5_list_add(r->groups, sizeof r->groups, &r->ngroups, name);
+    else
+      r->more_groups++;
+  }
+  return 0;
+}
+
+/* "the datasets at the file's root: a, b and 3 more; group there: g" */
+static void pd_h5_describe_root(hid_t file, char *buf, size_t size) {
+  pd_h5_root r = {.nsets = 0};
+  hsize_t at = 0;
+  if (H5Literate(file, H5_INDEX_NAME, H5_ITER_INC, &at, pd_h5_root_entry, &r) <
+      0) {
+    snprintf(buf, size, "the file's root cannot be listed");
+    return;
+  }
+  char more[64] = "", gmore[64] = "", groups[sizeof r.groups + 128] = "";
+  if (r.more_sets) snprintf(more, sizeof more, " and %d more", r.more_sets);
+  if (r.more_groups)
+    snprintf(gmore, sizeof gmore, " and %d more", r.more_groups);
+  if (r.ngroups)
+    snprintf(groups, sizeof groups, "; group%s there: %s%s",
+             r.ngroups + r.more_groups > 1 ? "s" : "", r.groups, gmore);
+  if (r.nsets)
+    snprintf(buf, size, "the dataset%s at the file's root: %s%s%s",
+             r.nsets + r.more_sets > 1 ? "s" : "", r.sets, more, groups);
+  else
+    snprintf(buf, size, "the file has no dataset at its root%s", groups);
+}
+
+/* Open dataset k (0 for the inputs, 1 for the targets) by its name and
+ * read its shape. */
 static int pd_h5_open_set(const char *path, pd_h5_ids *h, int k,
-                          const char *name, int *ndims, hsize_t *dims) {
+                          const char *given, int *ndims, hsize_t *dims) {
+  static const char *const what[2] = {"input", "target"};
+  static const char *const key[2] = {"x_dataset", "y_dataset"};
+  PD_CHECK(given != NULL && given[0] != '\0', PD_ERR_ARG,
+           "%s: no name given for the %s dataset", path, what[k]);
+  PD_CHECK(strlen(given) < PD_H5_NAME_MAX, PD_ERR_ARG,
+           "%s: the name of the %s dataset is longer than %d characters", path,
+           what[k], PD_H5_NAME_MAX - 1);
+  snprintf(h->name[k], sizeof h->name[k], "%s%s", given[0] == '/' ? "" : "/",
+           given);
+  const char *name = h->name[k];
+  /* a missing group on the way makes H5Lexists fail: not found either */
   htri_t exists = H5Lexists(h->file, name, H5P_DEFAULT);
-  PD_CHECK(exists > 0, PD_ERR_IO, "%s: dataset /%s not found", path, name);
+  if (exists <= 0) {
+    char root[2048];
+    pd_h5_describe_root(h->file, root, sizeof root);
+    PD_CHECK(0, PD_ERR_IO,
+             "%s: dataset %s not found (the %s dataset: [data] %s names "
+             "another); %s",
+             path, name, what[k], key[k], root);
+  }
   h->set[k] = H5Dopen2(h->file, name, H5P_DEFAULT);
   PD_CHECK(h->set[k] >= 0, PD_ERR_IO,
-           "%s: /%s cannot be opened as a dataset (is it a group?)", path,
-           name);
+           "%s: %s cannot be opened as a dataset (is it a group?)", path, name);
   h->type[k] = H5Dget_type(h->set[k]);
-  PD_CHECK(h->type[k] >= 0, PD_ERR_IO, "%s: dataset /%s: cannot read its type",
+  PD_CHECK(h->type[k] >= 0, PD_ERR_IO, "%s: dataset %s: cannot read its type",
            path, name);
   H5T_class_t cls = H5Tget_class(h->type[k]);
   PD_CHECK(cls == H5T_INTEGER || cls == H5T_FLOAT, PD_ERR_IO,
-           "%s: dataset /%s: expected numbers (integer or floating point), "
+           "%s: dataset %s: expected numbers (integer or floating point), "
            "found another type (class %d)",
            path, name, (int)cls);
   h->space[k] = H5Dget_space(h->set[k]);
   PD_CHECK(h->space[k] >= 0, PD_ERR_IO,
-           "%s: dataset /%s: cannot read its dataspace", path, name);
+           "%s: dataset %s: cannot read its dataspace", path, name);
   H5S_class_t scls = H5Sget_simple_extent_type(h->space[k]);
   PD_CHECK(scls != H5S_NULL, PD_ERR_IO,
-           "%s: dataset /%s: has an empty (null) dataspace", path, name);
+           "%s: dataset %s: has an empty (null) dataspace", path, name);
   *ndims = H5Sget_simple_extent_ndims(h->space[k]);
   PD_CHECK(*ndims >= 0 && *ndims <= H5S_MAX_RANK, PD_ERR_IO,
-           "%s: dataset /%s: cannot read its rank", path, name);
+           "%s: dataset %s: cannot read its rank", path, name);
   if (*ndims > 0)
     PD_CHECK(H5Sget_simple_extent_dims(h->space[k], dims, NULL) == *ndims,
-             PD_ERR_IO, "%s: dataset /%s: cannot read its dimensions", path,
+             PD_ERR_IO, "%s: dataset %s: cannot read its dimensions", path,
              name);
   return PD_OK;
 }
@@ -78,7 +168,8 @@ static size_t pd_first_nonfinite(const double *v, size_t count) {
   return count;
 }
 
-static int pd_h5_read(const char *path, pd_h5_ids *h, pd_data **data) {
+static int pd_h5_read(const char *path, const char *xname, const char *yname,
+                      pd_h5_ids *h, pd_data **data) {
   PD_CALL(pd_file_require_regular(path, "data file"));
   FILE *probe = fopen(path, "rb");
   PD_CHECK(probe != NULL, PD_ERR_IO, "%s: cannot open: %s", path,
@@ -97,50 +188,58 @@ static int pd_h5_read(const char *path, pd_h5_ids *h, pd_data **data) {
   char shape[256];
   int xnd = 0, ynd = 0;
   hsize_t xdims[H5S_MAX_RANK], ydims[H5S_MAX_RANK];
-  PD_CALL(pd_h5_open_set(path, h, 0, "x", &xnd, xdims));
+  PD_CALL(pd_h5_open_set(path, h, 0, xname, &xnd, xdims));
+  const char *xs = h->name[0];
   pd_h5_shape(xnd, xdims, shape, sizeof shape);
   PD_CHECK(xnd == 1 || xnd == 2, PD_ERR_IO,
-           "%s: dataset /x: expected 2-D n x d (or 1-D of length n for d = "
+           "%s: dataset %s: expected 2-D n x d (or 1-D of length n for d = "
            "1), found %s",
-           path, shape);
+           path, xs, shape);
   const hsize_t n = xdims[0], d = xnd == 2 ? xdims[1] : 1;
-  PD_CHECK(n >= 1 && d >= 1, PD_ERR_IO, "%s: dataset /x is empty (%s)", path,
-           shape);
+  PD_CHECK(n >= 1 && d >= 1, PD_ERR_IO, "%s: dataset %s is empty (%s)", path,
+           xs, shape);
   PD_CHECK(n <= INT64_MAX && d <= INT_MAX, PD_ERR_IO,
-           "%s: dataset /x: %s is too large", path, shape);
+           "%s: dataset %s: %s is too large", path, xs, shape);
 
-  PD_CALL(pd_h5_open_set(path, h, 1, "y", &ynd, ydims));
+  PD_CALL(pd_h5_open_set(path, h, 1, yname, &ynd, ydims));
+  const char *ys = h->name[1];
   pd_h5_shape(ynd, ydims, shape, sizeof shape);
   PD_CHECK(ynd == 1 && ydims[0] == n, PD_ERR_IO,
-           "%s: dataset /y: expected 1-D of length %llu (the rows of /x), "
+           "%s: dataset %s: expected 1-D of length %llu (the rows of %s), "
            "found %s",
-           path, (unsigned long long)n, shape);
+           path, ys, (unsigned long long)n, xs, shape);
 
   pd_data *s = NULL;
   PD_CALL(pd_data_create((int64_t)n, (int)d, &s));
   *data = s; /* the caller destroys it on error */
   PD_CHECK(H5Dread(h->set[0], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                    s->x) >= 0,
-           PD_ERR_IO, "%s: dataset /x: reading %llu x %llu values failed", path,
-           (unsigned long long)n, (unsigned long long)d);
+           PD_ERR_IO, "%s: dataset %s: reading %llu x %llu values failed", path,
+           xs, (unsigned long long)n, (unsigned long long)d);
   PD_CHECK(H5Dread(h->set[1], H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
                    s->y) >= 0,
-           PD_ERR_IO, "%s: dataset /y: reading %llu values failed", path,
+           PD_ERR_IO, "%s: dataset %s: reading %llu values failed", path, ys,
            (unsigned long long)n);
   const size_t nx = (size_t)n * (size_t)d;
   size_t bad = pd_first_nonfinite(s->x, nx);
   PD_CHECK(bad == nx, PD_ERR_NUMERIC,
-           "%s: dataset /x: non-finite value %g at row %zu, column %zu", path,
-           bad < nx ? s->x[bad] : 0.0, bad / (size_t)d, bad % (size_t)d);
+           "%s: dataset %s: non-finite value %g at row %zu, column %zu", path,
+           xs, bad < nx ? s->x[bad] : 0.0, bad / (size_t)d, bad % (size_t)d);
   bad = pd_first_nonfinite(s->y, (size_t)n);
   PD_CHECK(bad == (size_t)n, PD_ERR_NUMERIC,
-           "%s: dataset /y: non-finite value %g at index %zu", path,
+           "%s: dataset %s: non-finite value %g at index %zu", path, ys,
            bad < (size_t)n ? s->y[bad] : 0.0, bad);
   return PD_OK;
 }
 
 int pd_dataset_read_hdf5(const char *path, pd_data **data) {
-  PD_CHECK(data != NULL, PD_ERR_ARG, "pd_dataset_read_hdf5: data is NULL");
+  PD_CALL(pd_dataset_read_hdf5_sets(path, PD_DATAFILE_X, PD_DATAFILE_Y, data));
+  return PD_OK;
+}
+
+int pd_dataset_read_hdf5_sets(const char *path, const char *xname,
+                              const char *yname, pd_data **data) {
+  PD_CHECK(data != NULL, PD_ERR_ARG, "pd_dataset_read_hdf5_sets: data is NULL");
   *data = NULL;
   PD_CHECK(path != NULL && path[0] != '\0', PD_ERR_ARG,
            "HDF5 data set: no file name given");
@@ -154,7 +253,7 @@ int pd_dataset_read_hdf5(const char *path, pd_data **data) {
   const int saved = H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data) >= 0;
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
   pd_data *s = NULL;
-  int err = pd_h5_read(path, &h, &s);
+  int err = pd_h5_read(path, xname, yname, &h, &s);
   for (int k = 0; k < 2; k++) {
     if (h.type[k] >= 0) H5Tclose(h.type[k]);
     if (h.space[k] >= 0) H5Sclose(h.space[k]);
@@ -165,7 +264,7 @@ int pd_dataset_read_hdf5(const char *path, pd_data **data) {
   if (err != PD_OK) {
     pd_data_destroy(&s);
     return pd_error_trace(err, __FILE__, __LINE__, __func__,
-                          "pd_h5_read(path, &h, &s)");
+                          "pd_h5_read(path, xname, yname, &h, &s)");
   }
   *data = s;
   return PD_OK;

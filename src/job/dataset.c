@@ -273,7 +273,8 @@ static int pd_dataset_local(const pd_config *cfg, int64_t extra,
       return PD_OK;
     }
     case PD_DATA_HDF5:
-      PD_CALL(pd_dataset_read_hdf5(cfg->data_file, data));
+      PD_CALL(pd_dataset_read_hdf5_sets(cfg->data_file, cfg->x_dataset,
+                                        cfg->y_dataset, data));
       return PD_OK;
     case PD_DATA_IDX:
       PD_CALL(pd_dataset_read_idx(cfg->images, cfg->labels,

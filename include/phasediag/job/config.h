@@ -58,6 +58,8 @@ typedef struct {
   int d;              /* input dimension (synthetic); 0 = default */
   uint64_t data_seed; /* synthetic data (default 1) */
   char data_file[PD_CONFIG_MAX_PATH]; /* hdf5 */
+  char x_dataset[PD_CONFIG_MAX_PATH]; /* hdf5: the inputs' dataset ("x") */
+  char y_dataset[PD_CONFIG_MAX_PATH]; /* hdf5: the targets' dataset ("y") */
   char images[PD_CONFIG_MAX_PATH];    /* idx */
   char labels[PD_CONFIG_MAX_PATH];    /* idx */
   int nfreq;                          /* harmonics: frequencies (1, 3, 5) */

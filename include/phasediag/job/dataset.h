@@ -30,7 +30,7 @@
  * last test_n samples (hdf5: of the file, default a fifth; idx: read after
  * the n training samples, default 250).
  * hdf5:  datasets /x (n x d, or n for d = 1) and /y (n), float64 or
- *        convertible.
+ *        convertible; [data] x_dataset and y_dataset name others.
  * idx:   MNIST-format images (magic 2051) and labels (magic 2049), gzip
  *        (.gz) or plain; the first n samples; pixels / 255 in [0, 1];
  *        y = label / 9 (classes 0..9 mapped to [0, 1]). */
@@ -56,7 +56,7 @@ extern const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN];
 int pd_dataset_builtin(const char *name, int64_t n, int d, uint64_t seed,
                        pd_data **data);
 
-/* pd_dataset_read_hdf5, pd_dataset_read_idx: datafile.h */
+/* pd_dataset_read_hdf5(_sets), pd_dataset_read_idx: datafile.h */
 
 /* Collective on comm: the data set cfg names, on every rank. */
 int pd_dataset_load(MPI_Comm comm, const pd_config *cfg, pd_data **data);
