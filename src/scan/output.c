@@ -170,6 +170,68 @@ static void pd_write_data(pd_h5 *h, const pd_job *job) {
   }
 }
 
+/* What each of the fixed datasets is (the observers' fields carry their
+ * own): a file that explains itself to h5py and h5dump users. */
+static void pd_write_descriptions(pd_h5 *h, const pd_job *job) {
+  static const char *const d[][2] = {
+      {"/grid/gamma",
+       "gamma of each point: lim -log(beta1 beta2 / alpha) "
+       "/ log m (Luo, Xu, Ma, Zhang 2021)"},
+      {"/grid/gamma_prime",
+       "gamma' of each point: lim -log(beta1 / beta2) / "
+       "log m"},
+      {"/grid/label",
+       "the named scheme of a point (ntk, mean_field, ...), "
+       "empty for a grid point"},
+      {"/grid/width", "the widths m trained at every point"},
+      {"/grid/seed", "the seeds of the initial draws (Philox key)"},
+      {"/runs/rd_w",
+       "RD of the input weights and biases at the stop: "
+       "|theta_w - theta_w(0)| / |theta_w(0)|"},
+      {"/runs/rd_a", "RD of the output weights at the stop"},
+      {"/runs/final_loss", "loss 1/(2n) sum (f - y)^2 at the stop"},
+      {"/runs/initial_loss", "loss at t = 0"},
+      {"/runs/t_star",
+       "flow time at the stop (the sum of accepted steps); "
+       "t* for a converged run"},
+      {"/runs/lambda_max",
+       "last estimate of lambda_max of the Gram matrix "
+       "(1/n) J J^T"},
+      {"/runs/seconds", "wall time of the run in seconds"},
+      {"/runs/steps", "accepted steps"},
+      {"/runs/rejected_steps", "rejected (retried) steps"},
+      {"/runs/evaluations",
+       "gradient evaluations: steps, stages, rejected tries, lambda_max "
+       "iterations"},
+      {"/runs/status", "how the run ended (codes in the attribute names)"},
+      {"/history/step", "accepted steps at the log-spaced history records"},
+      {"/history/time", "flow time at the history records"},
+      {"/history/loss", "loss at the history records"},
+      {"/history/rd_w", "rd_w at the history records"},
+      {"/phase/slope",
+       "the slope of log RD against log m that decided the "
+       "regime (see decided_by)"},
+      {"/phase/slope_stderr", "its standard error"},
+      {"/phase/regime", "empirical regime from the slope and [classify] band"},
+      {"/phase/theory_regime", "the regime of Theorems 1 and 2 (Luo et al.)"},
+      {"/phase/agree",
+       "1 where the empirical and the theoretical regime "
+       "agree"},
+      {"/phase/decided_by",
+       "which slope decided (codes in the attribute names)"},
+      {"/phase/boundary_distance",
+       "distance of the point to the critical "
+       "boundary in the (gamma, gamma') plane"},
+      {"/data/x", "the training inputs (n x d)"},
+      {"/data/y", "the training targets (n)"}};
+  for (size_t i = 0; i < sizeof d / sizeof d[0]; i++)
+    pd_h5_attr_on(h, d[i][0], "description", d[i][1]);
+  if (job->test) {
+    pd_h5_attr_on(h, "/data/x_test", "description", "the test inputs");
+    pd_h5_attr_on(h, "/data/y_test", "description", "the test targets");
+  }
+}
+
 static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                             const double *res, const pd_phase *ph, double *buf,
                             int64_t *ibuf, int8_t *bbuf) {
@@ -318,6 +380,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_h5_attr_on(h, "/phase/theory_regime", "names", names);
   pd_write_fields(h, plan, L, res, buf, ibuf);
   pd_write_data(h, job);
+  pd_write_descriptions(h, job);
 }
 
 int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
