@@ -208,9 +208,13 @@ static void pd_sched_poll(void *ctx) {
   pd_sched_tick(s);
 }
 
-/* Leader: is an in-flight save of the running task due? */
+/* Leader: is an in-flight save of the running task due?  Never at the
+ * task's first look: its state there is the one it started from (step 0,
+ * or the step it resumed at), and a slow set-up (the initial draw and
+ * lambda_max estimate of a wide network on a busy machine) would otherwise
+ * write that useless state before any step is taken. */
 static int pd_sched_state_due(const pd_sched *s) {
-  return s->leader && s->opt->state_interval > 0 &&
+  return s->leader && s->opt->state_interval > 0 && s->calls > 1 &&
          MPI_Wtime() - s->last_state >= s->opt->state_interval;
 }
 
