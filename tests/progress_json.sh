@@ -61,7 +61,7 @@ assert len(rows) == tasks, f"{len(rows)} task lines for {tasks} tasks"
 assert all(r["event"] == "task" for r in rows)
 assert sorted(r["task"] for r in rows) == list(range(tasks)), "tasks differ"
 assert [r["done"] for r in rows] == list(range(1, tasks + 1)), "done counts"
-names = {0: "converged", 1: "max_steps", 2: "diverged", 3: "stalled"}
+names = {0: "converged", 1: "max_steps", 2: "diverged", 3: "stalled", 4: "stationary"}
 keys = {"task", "point", "gamma", "gamma_prime", "label", "width", "seed",
         "status", "steps", "evaluations", "loss", "t_star", "rd_w",
         "seconds", "done", "tasks", "elapsed", "eta", "event", "time"}

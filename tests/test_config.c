@@ -35,7 +35,8 @@ static const bad_case bad_cases[] = {
     {GRID "[train]\nprogress_seconds = 1\n",
      "t.ini:5: [train] unknown key 'progress_seconds' (expected tol, "
      "max_steps, lr_cap, lr_grow, lr_shrink, lambda_every, power_iters, "
-     "max_rejects, max_rel_step, history_points, integrator or rtol)"},
+     "max_rejects, max_rel_step, history_points, integrator, rtol, "
+     "stationary_tol or plateau_steps)"},
     {"widths = 100\n" GRID, "t.ini:1: key 'widths' is outside any section"},
     {GRID "widths = 10\n",
      "t.ini:4: [grid] widths: given twice (first on line 2)"},

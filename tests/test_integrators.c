@@ -5,9 +5,13 @@
  * tolerance does.  On data it was not tuned on (d = 3 random inputs, an
  * oscillating target), where ReLU kinks pinned on data points hold the
  * steps at gradient descent's size, it still converges and agrees with gd
- * to 2% in t* and 1% in RD.  Every run counts its gradient evaluations. */
+ * to 2% in t* and 1% in RD.  Every run counts its gradient evaluations.
+ * From small initialization a run crosses a long plateau and converges;
+ * a run that ends as stationary is at a critical point (its gradient
+ * recomputed, and more steps from there that do not lower the loss). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pd_test.h"
@@ -95,6 +99,112 @@ static void against_reference(const char *what, const pd_data *data,
       (long long)gd.steps);
 }
 
+/* |grad L| of the net on data (every rank the same value) */
+static double grad_norm(pd_net *net, const pd_data *data) {
+  const int64_t n = data->n;
+  double f[64], c[64];
+  PD_TEST_CHECK(n <= 64, "grad_norm: %lld samples", (long long)n);
+  PD_TEST_OK(pd_net_output(net, data, f));
+  for (int64_t i = 0; i < n; i++) c[i] = (f[i] - data->y[i]) / (double)n;
+  const pd_net_view v = pd_net_get_view(net);
+  const int d1 = pd_net_get_config(net)->d + 1;
+  double *ga = calloc((size_t)(v.mloc + d1 * v.stride + 1), sizeof *ga);
+  PD_TEST_OK(pd_net_gradient(net, data, c, ga, ga + v.mloc));
+  double s = 0;
+  for (int64_t k = 0; k < v.mloc; k++) {
+    s += ga[k] * ga[k];
+    for (int j = 0; j < d1; j++) {
+      const double g = ga[v.mloc + j * v.stride + k];
+      s += g * g;
+    }
+  }
+  free(ga);
+  double all = 0;
+  MPI_Allreduce(&s, &all, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+  return sqrt(all);
+}
+
+/* A run from small initialization crosses a long plateau of the flow (the
+ * ladder: a 12% fall of the loss that takes more than three times the flow
+ * time spent before it, well above tol) and converges: no plateau stop. */
+static void plateau(const pd_data *data, const pd_net_config *cfg) {
+  pd_train_options opt;
+  pd_train_options_default(&opt);
+  snprintf(opt.integrator, sizeof opt.integrator, "rkc");
+  pd_net *net = NULL;
+  pd_train_result r;
+  PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, cfg, &net));
+  PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
+  int longest = -1;
+  double ratio = 0;
+  for (int k = 0; k + 1 < PD_LADDER_LEVELS; k++) {
+    const double t0 = r.ladder[k], t1 = r.ladder[k + 1];
+    if (t0 > 0 && isfinite(t1) && t1 / t0 > ratio &&
+        pd_ladder_level(k + 1) > 1e3 * opt.tol) {
+      ratio = t1 / t0;
+      longest = k;
+    }
+  }
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    printf(
+        "plateau: rkc %s in %lld steps (%lld evaluations), loss %.3g; "
+        "longest plateau: the loss from %.3g to %.3g took the flow time "
+        "from %.3g to %.3g (x%.1f)\n",
+        pd_status_name(r.status), (long long)r.steps, (long long)r.evaluations,
+        r.loss, pd_ladder_level(longest), pd_ladder_level(longest + 1),
+        r.ladder[longest], r.ladder[longest + 1], ratio);
+  PD_TEST_CHECK(r.status == PD_STATUS_CONVERGED, "plateau: rkc %s at loss %g",
+                pd_status_name(r.status), r.loss);
+  PD_TEST_CHECK(ratio > 3, "plateau: no long plateau (x%.2f)", ratio);
+  pd_train_result_free(&r);
+  PD_TEST_OK(pd_net_destroy(&net));
+}
+
+/* A run that ends as stationary is at a critical point: its gradient norm,
+ * computed afresh, is below stationary_tol of the initial one, its loss
+ * above tol, and going on from there (gd, no stationary stop) for 2000
+ * steps lowers the loss by less than 1e-9 of itself. */
+static void stationary(const pd_data *data, const pd_net_config *cfg,
+                       const char *integ) {
+  pd_train_options opt;
+  pd_train_options_default(&opt);
+  snprintf(opt.integrator, sizeof opt.integrator, "%s", integ);
+  pd_net *net = NULL;
+  pd_train_result r;
+  PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, cfg, &net));
+  const double g0 = grad_norm(net, data);
+  PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
+  const double g1 = grad_norm(net, data), loss = r.loss,
+               tol_g = opt.stationary_tol;
+  const pd_train_result r0 = r;
+  pd_train_result_free(&r);
+  opt.stationary_tol = 0;
+  opt.max_steps = 2000;
+  snprintf(opt.integrator, sizeof opt.integrator, "gd");
+  PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
+  int rank;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  if (rank == 0)
+    printf(
+        "stationary (%s): loss %.10g, |grad| %.3g of the initial %.3g; "
+        "2000 more gd steps: loss %.10g\n",
+        integ, loss, g1, g0, r.loss);
+  /* the stop looked at the gradient where the last step started; one
+   * step on it is smaller still, up to rounding */
+  PD_TEST_CHECK(r0.status == PD_STATUS_STATIONARY && g1 <= 1.01 * tol_g * g0 &&
+                    loss >= opt.tol,
+                "stationary (%s): %s, |grad| %g vs initial %g, loss %g", integ,
+                pd_status_name(r0.status), g1, g0, loss);
+  PD_TEST_CHECK(r.loss >= loss * (1 - 1e-9),
+                "stationary (%s): the loss fell "
+                "from %.10g to %.10g",
+                integ, loss, r.loss);
+  pd_train_result_free(&r);
+  PD_TEST_OK(pd_net_destroy(&net));
+}
+
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
   pd_data *p1 = NULL;
@@ -114,6 +224,16 @@ int main(int argc, char **argv) {
   pd_net_config c3 = {.d = 3, .m = 1500, .asi = 1, .seed = 2, .task = 1};
   PD_TEST_OK(pd_scales_scheme(PD_SCHEME_NTK, 1500, 3, &c3.scales));
   against_reference("random d=3 ntk m=1500", p3, &c3, 0);
+
+  /* small initialization on the paper's data: a condensed point */
+  pd_net_config c4 = {.d = 1, .m = 10000, .asi = 1, .seed = 2, .task = 10000};
+  PD_TEST_OK(pd_scales_grid(1.5, -1, 10000, 1, &c4.scales));
+  plateau(p1, &c4);
+  /* a local minimum at finite width (found on the default grid) */
+  pd_net_config c5 = {.d = 1, .m = 10000, .asi = 1, .seed = 1, .task = 10000};
+  PD_TEST_OK(pd_scales_grid(2, -1, 10000, 1, &c5.scales));
+  stationary(p1, &c5, "rkc");
+  stationary(p1, &c5, "gd");
   pd_data_destroy(&p1);
   pd_data_destroy(&p3);
   return pd_test_end("test_integrators");

@@ -18,7 +18,7 @@ import numpy as np
 
 
 STATUS_NAMES = {0: "converged", 1: "max_steps", 2: "diverged", 3: "stalled",
-                -1: "not run"}
+                4: "stationary", -1: "not run"}
 CONVERGED, NOT_RUN = 0, -1
 
 
@@ -217,7 +217,8 @@ def runs_dataframe(result):
 
     result: a path or a `ResultFile`.  Columns: point (index into /grid),
     gamma, gamma_prime, label ('' for grid points), width, seed, status
-    (name: 'converged', 'max_steps', 'diverged', 'stalled', 'not run'),
+    (name: 'converged', 'max_steps', 'diverged', 'stalled', 'stationary',
+    'not run'),
     status_code (/runs/status; -1 'not run' for every run without it, as
     the tools do), then every per-run scalar of the file, i.e. every
     dataset of shape [P, W, S]: those of /runs under their own name

@@ -209,6 +209,20 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                    .lo = 0, .hi = 1, .open = PD_OPEN, .value = 1e-4,
                    .doc = "rkc: local error of a step relative to its motion "
                           "of a and of w"},
+    [PD_K_STATIONARY_TOL] =
+        {PD_S_TRAIN, "stationary_tol", PD_KT_REAL,
+         PD_FIELD(train.stationary_tol), .lo = 0, .hi = 1,
+         .open = PD_KEY_OPEN_HI, .value = 1e-10,
+         .doc = "a run stops as stationary when its "
+                "gradient norm falls below this times "
+                "the norm at the start (0: only at an exact zero)"},
+    [PD_K_PLATEAU_STEPS] = {PD_S_TRAIN, "plateau_steps", PD_KT_INT,
+                            PD_FIELD(train.plateau_steps), .imin = 0,
+                            .imax = PD_KEY_NOMAX, .value = 0,
+                            .doc = "opt-in: stop as stalled after this many "
+                                   "steps without a 1e-4 relative gain (a "
+                                   "saddle's plateau stops it too; 0 = "
+                                   "never)"},
     /* [classify] */
     [PD_K_BAND] = {PD_S_CLASSIFY, "band", PD_KT_REAL, PD_FIELD(band), .lo = 0,
                    .hi = PD_INF, .open = PD_KEY_OPEN_HI, .value = 0.1,

@@ -296,7 +296,8 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
       bbuf[t] = (int8_t)res[t * len + PD_R_STATUS];
   pd_h5_write(h, "/runs/status", H5T_NATIVE_INT8, 3, dR, bbuf);
   pd_h5_attr_on(h, "/runs/status", "names",
-                "0 converged, 1 max_steps, 2 diverged, 3 stalled, -1 not run");
+                "0 converged, 1 max_steps, 2 diverged, 3 stalled, 4 "
+                "stationary, -1 not run");
 
   /* /history: a block of each record */
   static const char *hist[] = {"/history/step", "/history/time",

@@ -11,9 +11,9 @@
 #include "phasediag/train/integrator.h"
 
 #define PD_TS_MAGIC "PDTSTATE"
-#define PD_TS_VERSION                                    \
-  4 /* 2: the checksum; 3: the state by field tables; 4: \
-      observer blocks in the record */
+/* 2: the checksum; 3: the state by field tables; 4: observer blocks in the
+ * record; 5: the gradient norms of the loop state */
+#define PD_TS_VERSION 5
 #define PD_TS_BOM INT64_C(0x0102030405060708)
 enum {
   PD_TS_I_VERSION,

@@ -76,8 +76,7 @@ static int pd_gd_accept(pd_gd_state *s, pd_net *net, const pd_data *data,
                         const pd_train_options *opt, int64_t steps, double loss,
                         double rel, int64_t *evals) {
   s->rejects = 0;
-  s->recent[steps % PD_TRAIN_WINDOW] = loss; /* the loss this step left */
-  if (s->nrecent < PD_TRAIN_WINDOW) s->nrecent++;
+  pd_window_push(s->recent, &s->nrecent, steps, loss); /* what it left */
   /* grow, but stay under the cap and (as rel scales with lr) the trust
    * bound the last step suggests */
   double next = fmin(s->lr * opt->lr_grow, s->cap);
@@ -97,7 +96,7 @@ static int pd_gd_step(void *state, pd_net *net, const pd_data *data,
                       const pd_train_options *opt, int64_t steps, double loss,
                       const double *c, double *fn, pd_integ_step *out) {
   pd_gd_state *s = state;
-  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN, .evals = 1};
+  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN, .evals = 1, .gnorm = NAN};
   PD_CALL(pd_net_descend(net, data, c, s->lr, fn));
   const double lossn = pd_train_residual(data, fn, NULL);
   /* relative size of the step in a and in w */
@@ -106,14 +105,8 @@ static int pd_gd_step(void *state, pd_net *net, const pd_data *data,
   if (q[0] > 0) rel = fmax(rel, sqrt(q[2] / q[0]));
   if (q[1] > 0) rel = fmax(rel, sqrt(q[3] / q[1]));
   const int too_far = rel > opt->max_rel_step;
-  /* non-monotone acceptance (Grippo, Lampariello, Lucidi): the loss may
-   * exceed the current one but not the largest of the last
-   * PD_TRAIN_WINDOW accepted losses.  A strictly monotone search
-   * collapses the step when a ReLU kink zig-zags around a data point
-   * (every finite step overshoots the kink); with the window the kink
-   * oscillates in a bounded band while the rest of the net descends. */
-  double ref = loss;
-  for (int64_t i = 0; i < s->nrecent; i++) ref = fmax(ref, s->recent[i]);
+  /* non-monotone acceptance (integrator.h) */
+  const double ref = pd_window_ref(s->recent, s->nrecent, loss);
   if (too_far || !(lossn <= ref)) { /* rose, NaN, or too far: retry */
     pd_net_undo(net);
     s->lr *= too_far ? fmin(opt->lr_shrink, 0.9 * opt->max_rel_step / rel)
@@ -126,6 +119,7 @@ static int pd_gd_step(void *state, pd_net *net, const pd_data *data,
   }
   out->accepted = 1;
   out->dt = s->lr;
+  out->gnorm = sqrt(q[2] + q[3]) / s->lr; /* the step is lr times it */
   return pd_gd_accept(s, net, data, opt, steps + 1, loss, rel, &out->evals);
 }
 
@@ -137,7 +131,6 @@ static void pd_gd_info(const void *state, double *dt, double *lambda_max) {
 
 const pd_integrator_type pd_integ_gd = {
     .name = "gd",
-    .plateau_stop = 1,
     .size = sizeof(pd_gd_state),
     .state = {pd_gd_fields,
               (int)(sizeof pd_gd_fields / sizeof pd_gd_fields[0])},

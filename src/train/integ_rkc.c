@@ -48,10 +48,12 @@
 #define PD_RKC_FLOOR 1e-12
 
 typedef struct {
-  int64_t rejects;  /* consecutive rejections */
-  int64_t stages;   /* of the last try */
-  double h, lambda; /* next step size, lambda_max estimate */
-  double *v;        /* power vector (n) */
+  int64_t rejects;                /* consecutive rejections */
+  int64_t stages;                 /* of the last try */
+  int64_t nrecent;                /* entries of recent in use */
+  double h, lambda;               /* next step size, lambda_max estimate */
+  double recent[PD_TRAIN_WINDOW]; /* the fallback's non-monotone window */
+  double *v;                      /* power vector (n) */
   /* not kept: scratch and the F0 cache */
   double *work, *f, *c;           /* n each */
   int64_t P;                      /* local parameters (mloc (d + 2)) */
@@ -64,8 +66,10 @@ typedef struct {
 static const pd_state_field pd_rkc_fields[] = {
     {"rejects", PD_FIELD_INT64, PD_RKC_AT(rejects), 1, 0},
     {"stages", PD_FIELD_INT64, PD_RKC_AT(stages), 1, 0},
+    {"nrecent", PD_FIELD_INT64, PD_RKC_AT(nrecent), 1, 0},
     {"h", PD_FIELD_DOUBLE, PD_RKC_AT(h), 1, 0},
     {"lambda", PD_FIELD_DOUBLE, PD_RKC_AT(lambda), 1, 0},
+    {"recent", PD_FIELD_DOUBLE, PD_RKC_AT(recent), PD_TRAIN_WINDOW, 0},
     {"v", PD_FIELD_SAMPLES, PD_RKC_AT(v), 1, 0}};
 
 static int pd_rkc_create(void *state, int64_t n) {
@@ -166,9 +170,12 @@ static int pd_rkc_start(void *state, pd_net *net, const pd_data *data,
   PD_CALL(pd_rkc_params(s, net));
   s->fsal = 0;
   if (resumed) {
-    PD_CHECK(s->rejects >= 0 && s->h > 0 && isfinite(s->h), PD_ERR_ARG,
-             "resume state of rkc: %lld rejects, step %g",
-             (long long)s->rejects, s->h);
+    PD_CHECK(s->rejects >= 0 && s->h > 0 && isfinite(s->h) && s->nrecent >= 0 &&
+                 s->nrecent <= PD_TRAIN_WINDOW,
+             PD_ERR_ARG,
+             "resume state of rkc: %lld rejects, step %g, %lld "
+             "window entries",
+             (long long)s->rejects, s->h, (long long)s->nrecent);
     /* F(theta_n) again, the same bits as the F(Ys) the stopped run held;
      * not counted: the evaluations are the uninterrupted run's */
     PD_CALL(pd_rkc_F(s, net, data, NULL, NULL, s->F0));
@@ -205,31 +212,35 @@ static void pd_rkc_cheb(int s, double w0, double *T) {
 }
 
 /* Squared norms by block (a, w) of est, of the step's motion and of y0,
- * summed exactly: q[0..2] for a, q[3..5] for w. */
+ * summed exactly: q[0..2] for a, q[3..5] for w; q[6]: |F0|^2, the squared
+ * gradient norm where the step started (in the same reduction). */
+#define PD_RKC_NQ 7
 static int pd_rkc_norms(const pd_rkc_state *s, pd_net *net, const double *ys,
-                        double h, double q[6]) {
+                        double h, double q[PD_RKC_NQ]) {
   const int64_t mloc = pd_net_get_view(net).mloc;
-  pd_acc acc[6];
-  pd_acc_zero(acc, 6);
+  pd_acc acc[PD_RKC_NQ];
+  pd_acc_zero(acc, PD_RKC_NQ);
   for (int64_t j = 0; mloc > 0 && j < s->P / mloc; j++) {
     const int blk = j == 0 ? 0 : 3;
     for (int64_t b = 0; b < mloc; b += PD_NET_BLOCK) {
       const int64_t e = b + PD_NET_BLOCK < mloc ? b + PD_NET_BLOCK : mloc;
-      double se = 0, sd = 0, sy = 0;
+      double se = 0, sd = 0, sy = 0, sg = 0;
       for (int64_t k = j * mloc + b; k < j * mloc + e; k++) {
         const double dy = ys[k] - s->y0[k];
         const double est = -0.8 * dy + 0.4 * h * (s->F0[k] + s->Fj[k]);
         se = fma(est, est, se);
         sd = fma(dy, dy, sd);
         sy = fma(s->y0[k], s->y0[k], sy);
+        sg = fma(s->F0[k], s->F0[k], sg);
       }
       pd_acc_add(&acc[blk], se);
       pd_acc_add(&acc[blk + 1], sd);
       pd_acc_add(&acc[blk + 2], sy);
+      pd_acc_add(&acc[6], sg);
     }
   }
-  PD_CALL(pd_acc_allreduce(acc, 6, pd_net_comm(net)));
-  for (int i = 0; i < 6; i++) q[i] = pd_acc_value(&acc[i]);
+  PD_CALL(pd_acc_allreduce(acc, PD_RKC_NQ, pd_net_comm(net)));
+  for (int i = 0; i < PD_RKC_NQ; i++) q[i] = pd_acc_value(&acc[i]);
   return PD_OK;
 }
 
@@ -312,17 +323,20 @@ static int pd_rkc_step(void *state, pd_net *net, const pd_data *data,
   double *ys = NULL;
   PD_CALL(pd_rkc_stages_run(s, net, data, st, h, fn, &ys));
   out->evals += st;
-  double q[6];
+  double q[PD_RKC_NQ];
   PD_CALL(pd_rkc_norms(s, net, ys, h, q));
   const double err = pd_rkc_error(opt, q);
   const double lossn = pd_train_residual(data, fn, NULL);
-  /* Below gradient descent's step 1 / lambda_max, a step that lowers the
-   * loss and moves a and w by at most max_rel_step is taken whatever the
-   * estimate says: where a ReLU kink sits on a data point the flow's right
-   * side jumps, the estimate stays of the order of the step itself however
-   * small the step, and error control alone would stop the run. */
+  /* Below gradient descent's step 1 / lambda_max, a step that moves a and
+   * w by at most max_rel_step and passes gd's non-monotone loss test is
+   * taken whatever the estimate says: where a ReLU kink sits on a data
+   * point the flow's right side jumps, the estimate stays of the order of
+   * the step itself however small the step, and error control alone would
+   * stop the run; a strictly monotone test would too, as the steps that
+   * zig-zag across the kink raise the loss by turns. */
   const double hfloor = s->lambda > 0 ? 1 / s->lambda : 0;
-  const int small = h <= hfloor && lossn <= loss &&
+  const double ref = pd_window_ref(s->recent, s->nrecent, loss);
+  const int small = h <= hfloor && lossn <= ref &&
                     q[1] <= opt->max_rel_step * opt->max_rel_step * q[2] &&
                     q[4] <= opt->max_rel_step * opt->max_rel_step * q[5];
   if (!(err <= 1 || small) || !isfinite(lossn)) { /* too large, not finite */
@@ -338,8 +352,10 @@ static int pd_rkc_step(void *state, pd_net *net, const pd_data *data,
   /* accepted: F(Ys) is the next F0 */
   memcpy(s->F0, s->Fj, sizeof(double) * (size_t)s->P);
   s->rejects = 0;
+  pd_window_push(s->recent, &s->nrecent, steps + 1, loss);
   out->accepted = 1;
   out->dt = h;
+  out->gnorm = sqrt(q[6]);
   s->h = h * fmin(5, fmax(0.1, 0.8 * pow(fmax(err, 1e-300), -1.0 / 3)));
   if (s->h < hfloor && small) s->h = hfloor; /* no smaller than gd's */
   if ((steps + 1) % opt->lambda_every == 0) {

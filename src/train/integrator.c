@@ -1,5 +1,6 @@
 #include "phasediag/train/integrator.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "phasediag/base/error.h"
@@ -120,4 +121,15 @@ void pd_state_copy(const pd_state_table *tab, void *dst, const void *src,
     memcpy(&from, s + f->offset, sizeof from);
     if (bytes > 0) memcpy(to, from, (size_t)bytes);
   }
+}
+
+double pd_window_ref(const double *recent, int64_t n, double loss) {
+  double ref = loss;
+  for (int64_t i = 0; i < n; i++) ref = fmax(ref, recent[i]);
+  return ref;
+}
+
+void pd_window_push(double *recent, int64_t *n, int64_t step, double loss) {
+  recent[step % PD_TRAIN_WINDOW] = loss;
+  if (*n < PD_TRAIN_WINDOW) ++*n;
 }

@@ -16,6 +16,7 @@ const char *pd_status_name(int status) {
     case PD_STATUS_MAX_STEPS: return "max_steps";
     case PD_STATUS_DIVERGED: return "diverged";
     case PD_STATUS_STALLED: return "stalled";
+    case PD_STATUS_STATIONARY: return "stationary";
     default: return "not_run";
   }
 }
@@ -101,6 +102,8 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_D(loss),
     PD_TS_D(loss0),
     PD_TS_D(mark_loss),
+    PD_TS_D(gnorm0),
+    PD_TS_D(gnorm),
     PD_TS_D(next_mark),
     PD_TS_D(seconds),
     PD_TS_D(snapshot_seconds),
@@ -246,6 +249,7 @@ static int pd_loop_begin(pd_loop *L, pd_train_result *res) {
   S->next_snap = 1;
   S->mark_step = 0; /* last step that improved the best loss enough */
   S->mark_loss = INFINITY;
+  S->gnorm0 = S->gnorm = NAN;
   S->snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   for (int k = 0; k < 2 * PD_LADDER_LEVELS; k++) S->ladder[k] = NAN;
   S->next_level = 0;
@@ -354,11 +358,18 @@ static int pd_loop_run(pd_loop *L, pd_train_result *res) {
     if (S->loss < S->mark_loss * (1 - PD_PLATEAU_GAIN)) {
       S->mark_loss = S->loss;
       S->mark_step = S->steps;
-    } else if (L->it->plateau_stop &&
-               S->steps - S->mark_step >= PD_PLATEAU_STEPS &&
+    } else if (opt->plateau_steps > 0 &&
+               S->steps - S->mark_step >= opt->plateau_steps &&
                S->loss >= opt->tol) {
       res->status = PD_STATUS_STALLED;
     }
+    /* a critical point: the gradient has all but vanished (relative to
+     * the start, so that the test does not depend on the scale of the
+     * initialization or of the data) */
+    S->gnorm = o.gnorm;
+    if (!(S->gnorm0 >= 0)) S->gnorm0 = o.gnorm;
+    if (S->gnorm <= opt->stationary_tol * S->gnorm0 && S->loss >= opt->tol)
+      res->status = PD_STATUS_STATIONARY;
     if (o.status != PD_STATUS_NOT_RUN) res->status = o.status;
     PD_CALL(pd_loop_after(L));
   }

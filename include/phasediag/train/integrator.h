@@ -66,15 +66,12 @@ typedef struct {
                     (PD_STATUS_DIVERGED, PD_STATUS_STALLED) */
   double dt;     /* flow time of an accepted step */
   int64_t evals; /* gradient evaluations this try made */
+  double gnorm;  /* accepted: |grad L| (Euclidean, over every a and w) at
+                    the point the step started from; NaN if not known */
 } pd_integ_step;
 
 typedef struct pd_integrator_type {
   const char *name;
-  /* the loop stops the run as stalled after PD_PLATEAU_STEPS accepted
-   * steps without a PD_PLATEAU_GAIN relative gain (a rule for fixed-size
-   * steps; an error-controlled rule lengthens its steps on a plateau and
-   * crosses it instead) */
-  int plateau_stop;
   size_t size;          /* bytes of its state (zeroed before create) */
   pd_state_table state; /* of it, what a checkpoint keeps */
   /* allocate the state's buffers for n samples */
@@ -108,6 +105,20 @@ const char *pd_integrator_name(int i);
 int pd_integrator_create(const pd_integrator_type *type, int64_t n,
                          void **state);
 void pd_integrator_destroy(const pd_integrator_type *type, void **state);
+
+/* The non-monotone acceptance window (Grippo, Lampariello, Lucidi) of the
+ * step rules: a step may raise the loss above the current one, but not
+ * above the largest of the last PD_TRAIN_WINDOW accepted losses.  A
+ * strictly monotone test collapses the step when a ReLU kink zig-zags
+ * around a data point (every finite step overshoots the kink); with the
+ * window the kink oscillates in a bounded band while the rest of the net
+ * descends.  recent[] holds the losses verbatim (entries not yet written
+ * are 0, below any loss), *n how many are in use. */
+#define PD_TRAIN_WINDOW 10
+/* The largest of loss and the window's losses. */
+double pd_window_ref(const double *recent, int64_t n, double loss);
+/* Accepted step number `step` (1, 2, ...) left `loss`: into the window. */
+void pd_window_push(double *recent, int64_t *n, int64_t step, double loss);
 
 /* The registered integrators (integ_*.c). */
 extern const pd_integrator_type pd_integ_gd;  /* integ_gd.c */

@@ -26,19 +26,24 @@ typedef enum {
   PD_STATUS_CONVERGED = 0, /* loss < tol */
   PD_STATUS_MAX_STEPS = 1, /* step budget spent */
   PD_STATUS_DIVERGED = 2,  /* non-finite loss that halving cannot cure */
-  PD_STATUS_STALLED = 3    /* the step collapsed below PD_STALL_RATIO of the
-                              cap, or no progress in PD_PLATEAU_STEPS steps:
-                              typically a ReLU kink pinned on a data point */
+  PD_STATUS_STALLED = 3,   /* the step collapsed below PD_STALL_RATIO of the
+                              cap, or (opt-in) no progress in plateau_steps
+                              steps: typically a ReLU kink pinned on a data
+                              point */
+  PD_STATUS_STATIONARY = 4 /* the gradient norm fell below stationary_tol
+                              times its value at the start, the loss still
+                              at or above tol: a critical point of the loss
+                              (a local minimum, or a saddle the flow cannot
+                              leave in floating point) */
 } pd_status;
+#define PD_STATUS_COUNT 5 /* codes 0 .. PD_STATUS_COUNT - 1 */
 
 #define PD_STALL_RATIO 1e-10
-/* A step is accepted when the loss does not exceed the largest of the last
- * PD_TRAIN_WINDOW accepted losses (non-monotone line search). */
-#define PD_TRAIN_WINDOW 10
-/* A run whose best loss has not improved by a factor (1 - PD_PLATEAU_GAIN)
- * in PD_PLATEAU_STEPS accepted steps is stalled too: a kink pinned on a
- * data point that the non-monotone search keeps circling. */
-#define PD_PLATEAU_STEPS 5000
+/* With plateau_steps > 0 (an opt-in for gd), a run whose best loss has not
+ * improved by a factor (1 - PD_PLATEAU_GAIN) in plateau_steps accepted
+ * steps is stalled too: a kink pinned on a data point that the non-monotone
+ * search keeps circling, but also any long saddle of the flow, which is why
+ * it is off by default. */
 #define PD_PLATEAU_GAIN 1e-4
 /* stop hook return: save the state (save_state) and go on training */
 #define PD_TRAIN_SAVE 2
@@ -87,6 +92,10 @@ typedef struct pd_train_options {
   int snapshots;       /* log-spaced snapshot marks (0 = only start and stop) */
   char integrator[16]; /* the step rule, a registered name ("gd") */
   double rtol; /* rkc: local error per step relative to its motion (1e-4) */
+  double stationary_tol; /* stop as stationary when |grad| falls below this
+                            times |grad| at the start (1e-10) */
+  int64_t plateau_steps; /* stop as stalled after this many accepted steps
+                            without a PD_PLATEAU_GAIN gain (0 = never) */
 } pd_train_options;
 
 /* The caller's hooks into the loop (all may be NULL; pd_train takes a NULL
@@ -138,6 +147,8 @@ typedef struct pd_train_state {
   int64_t next_level;        /* the first ladder level not yet reached */
   double t, loss, loss0;     /* flow time, current and initial loss */
   double mark_loss;          /* plateau: the loss at mark_step */
+  double gnorm0, gnorm;      /* |grad L| at the start and at the last step's
+                                start (NaN: not known yet) */
   double next_mark;          /* next history mark */
   double seconds;            /* wall time so far (informative) */
   double snapshot_seconds;   /* of it in the observers (informative) */
