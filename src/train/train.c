@@ -92,6 +92,7 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_I(steps),
     PD_TS_I(rejected),
     PD_TS_I(mark_step),
+    PD_TS_I(tmark_step),
     PD_TS_I(snap_mark),
     PD_TS_I(last_observed),
     PD_TS_I(next_snap),
@@ -104,6 +105,7 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_D(mark_loss),
     PD_TS_D(gnorm0),
     PD_TS_D(gnorm),
+    PD_TS_D(tmark),
     PD_TS_D(next_mark),
     PD_TS_D(seconds),
     PD_TS_D(snapshot_seconds),
@@ -250,6 +252,8 @@ static int pd_loop_begin(pd_loop *L, pd_train_result *res) {
   S->mark_step = 0; /* last step that improved the best loss enough */
   S->mark_loss = INFINITY;
   S->gnorm0 = S->gnorm = NAN;
+  S->tmark_step = 0;
+  S->tmark = 0;
   S->snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   for (int k = 0; k < 2 * PD_LADDER_LEVELS; k++) S->ladder[k] = NAN;
   S->next_level = 0;
@@ -318,8 +322,10 @@ static int pd_loop_after(pd_loop *L) {
       L->it->info(L->is, &lr, &lambda);
       L->last_progress = now;
       pd_log(L->comm, PD_LOG_INFO,
-             "  step %lld  t %.4g  loss %.4e  lr %.3g  rejected %lld",
-             (long long)S->steps, S->t, S->loss, lr, (long long)S->rejected);
+             "  step %lld  t %.4g  loss %.4e  step size %.3g (1/lambda_max "
+             "%.3g)  rejected %lld",
+             (long long)S->steps, S->t, S->loss, lr, 1 / lambda,
+             (long long)S->rejected);
     }
   }
   return PD_OK;
@@ -370,6 +376,12 @@ static int pd_loop_run(pd_loop *L, pd_train_result *res) {
     if (!(S->gnorm0 >= 0)) S->gnorm0 = o.gnorm;
     if (S->gnorm <= opt->stationary_tol * S->gnorm0 && S->loss >= opt->tol)
       res->status = PD_STATUS_STATIONARY;
+    if (S->steps - S->tmark_step >= PD_STALL_TIME_STEPS) {
+      if (S->t <= S->tmark * (1 + PD_STALL_TIME_GAIN) && S->loss >= opt->tol)
+        res->status = PD_STATUS_STALLED;
+      S->tmark = S->t;
+      S->tmark_step = S->steps;
+    }
     if (o.status != PD_STATUS_NOT_RUN) res->status = o.status;
     PD_CALL(pd_loop_after(L));
   }

@@ -26,8 +26,9 @@ typedef enum {
   PD_STATUS_CONVERGED = 0, /* loss < tol */
   PD_STATUS_MAX_STEPS = 1, /* step budget spent */
   PD_STATUS_DIVERGED = 2,  /* non-finite loss that halving cannot cure */
-  PD_STATUS_STALLED = 3,   /* the step collapsed below PD_STALL_RATIO of the
-                              cap, or (opt-in) no progress in plateau_steps
+  PD_STATUS_STALLED = 3,   /* the step collapsed (below PD_STALL_RATIO of
+                              the cap, or the flow time stopped advancing),
+                              or (opt-in) no progress in plateau_steps
                               steps: typically a ReLU kink pinned on a data
                               point */
   PD_STATUS_STATIONARY = 4 /* the gradient norm fell below stationary_tol
@@ -39,6 +40,14 @@ typedef enum {
 #define PD_STATUS_COUNT 5 /* codes 0 .. PD_STATUS_COUNT - 1 */
 
 #define PD_STALL_RATIO 1e-10
+/* A run whose flow time advances by less than PD_STALL_TIME_GAIN of itself
+ * in PD_STALL_TIME_STEPS accepted steps is stalled too: where a ReLU kink
+ * is pinned on a data point and every finite step across it raises the
+ * loss, error control accepts only vanishing steps, and the flow no longer
+ * moves (an ordinary run advances by at least a step of 1/lambda_max's
+ * order each time). */
+#define PD_STALL_TIME_STEPS 1000
+#define PD_STALL_TIME_GAIN 1e-6
 /* With plateau_steps > 0 (an opt-in for gd), a run whose best loss has not
  * improved by a factor (1 - PD_PLATEAU_GAIN) in plateau_steps accepted
  * steps is stalled too: a kink pinned on a data point that the non-monotone
@@ -139,6 +148,7 @@ typedef struct pd_train_state {
   int64_t nhistory;          /* history points recorded */
   int64_t steps, rejected;   /* accepted and rejected steps so far */
   int64_t mark_step;         /* plateau: last step that improved enough */
+  int64_t tmark_step;        /* stall: a multiple of PD_STALL_TIME_STEPS */
   int64_t snap_mark;         /* next snapshot step (-1: none left) */
   int64_t last_observed;     /* last observed step (-1: none) */
   int64_t next_snap;         /* index of snap_mark */
@@ -149,6 +159,7 @@ typedef struct pd_train_state {
   double mark_loss;          /* plateau: the loss at mark_step */
   double gnorm0, gnorm;      /* |grad L| at the start and at the last step's
                                 start (NaN: not known yet) */
+  double tmark;              /* the flow time at step tmark_step */
   double next_mark;          /* next history mark */
   double seconds;            /* wall time so far (informative) */
   double snapshot_seconds;   /* of it in the observers (informative) */
