@@ -46,7 +46,8 @@ with h5py.File(h5, "r") as f:
     seeds = list(f["/grid/seed"][()])
     status = f["/runs/status"][()]
     steps = f["/runs/steps"][()]
-    agree = int(np.sum(f["/phase/agree"][()]))
+    agree = int(np.sum(f["/phase/agree"][()] == 1))
+    classified = int(np.sum(f["/phase/agree"][()] >= 0))
 P, W, S = status.shape
 tasks = P * W * S
 assert tasks == 36, f"tiny.ini has 36 tasks, the file {tasks}"
@@ -57,6 +58,7 @@ assert first["ranks"] == 2 and first["done"] == 0, first
 assert first["widths"] == widths and first["seeds"] == seeds, first
 assert last["event"] == "end", last
 assert last["points"] == P and last["agree"] == agree, (last, agree)
+assert last["classified"] == classified, (last, classified)
 assert len(rows) == tasks, f"{len(rows)} task lines for {tasks} tasks"
 assert all(r["event"] == "task" for r in rows)
 assert sorted(r["task"] for r in rows) == list(range(tasks)), "tasks differ"

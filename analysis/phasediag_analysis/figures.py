@@ -140,6 +140,15 @@ def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
         "condensation": "no /features with orientation and amplitude",
     }
     todo = list(FIGURES)
+    if res.W < 2:
+        # one width per point: the job was made for what its observers
+        # measure, so their figures come first; no RD-width line exists
+        scan = ("phase_diagram", "rd_width", "loss_curves", "condensation")
+        todo = ([f for f in todo if f[0] not in scan] +
+                [f for f in todo if f[0] in scan and f[0] != "rd_width"])
+        if not only or "rd_width" in only:
+            skipped.append("rd_width: skipped (one width per point: RD "
+                           "against width needs two)")
     for g, what in FUTURE_GROUPS.items():
         if res.known.get(g, True):
             continue

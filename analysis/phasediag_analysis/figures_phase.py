@@ -54,7 +54,7 @@ def fig_phase_diagram(res):
     sc = ax.scatter(x, y, s=size, c=colors, edgecolors="white",
                     linewidths=0.6, zorder=3)
     sc.set_gid("points")
-    bad = ph["regime"] != ph["theory_regime"]
+    bad = ph["verdict"] & ~ph["agree"]  # no ring without a verdict
     dis = ax.scatter(x[bad], y[bad], s=size * 2.6, facecolors="none",
                      edgecolors="black", linewidths=1.6, zorder=4)
     dis.set_gid("disagree")
@@ -87,10 +87,11 @@ def fig_phase_diagram(res):
     ax.set_ylim(ylo, yhi)
     ax.set_xlabel("γ'  (gamma_prime: β₁ = β₂ m^-γ')")
     ax.set_ylabel("γ  (gamma: α = β₁β₂ m^γ)")
-    nagree = int(ph["agree"].sum())
+    nagree, nclass = int(ph["agree"].sum()), int(ph["verdict"].sum())
+    of = (f"{res.P} points" if nclass == res.P else
+          f"{nclass} classified points")
     ax.set_title(f"Phase diagram — {os.path.basename(res.path)}: "
-                 f"{nagree} of {res.P} points agree with the theorem",
-                 fontsize=10)
+                 f"{nagree} of {of} agree with the theorem", fontsize=10)
     from matplotlib.lines import Line2D
     extra = [Line2D([], [], color="black", lw=1.6,
                     label="critical boundary (theory)"),
@@ -284,7 +285,7 @@ def representative_points(res):
             if _pick_run(res, p, res.features["amplitude1"]) is None:
                 continue
             d = ph["boundary_distance"][p]
-            cands.append((not ph["agree"][p],
+            cands.append((not ph["agree"][p],  # False also: no verdict
                           -(d if math.isfinite(d) else 0.0),
                           bool(res.label[p]), p))
         if cands:

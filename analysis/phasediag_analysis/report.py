@@ -8,8 +8,8 @@ import os
 
 from .figures import absent_future_notes, make_figures
 from .summarize import (PROVENANCE_KEYS, RUN_SCALARS, TABLE_HEADER, _cell,
-                      format_run_scalars, summary, table_rows)
-from .theory import FAR_FROM_BOUNDARY, REGIME_ORDER, regime_color, regime_name
+                      format_run_scalars, summary, table_rows, verdict_text)
+from .theory import REGIME_ORDER, regime_color, regime_name
 
 
 CSS = """
@@ -50,10 +50,8 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
            f"<title>phasediag report: {e(os.path.basename(res.path))}</title>",
            f"<style>{CSS}</style></head><body>",
            f"<h1>phasediag report: {e(os.path.basename(res.path))}</h1>",
-           f"<p>{e(s['file'])}<br>{c['agreeing']} of {c['points']} points "
-           f"agree with the theorem ({c['far_agreeing']} of the "
-           f"{c['far_from_boundary']} at least {FAR_FROM_BOUNDARY} from the "
-           f"boundary); {c['tasks']} runs: "
+           f"<p>{e(s['file'])}<br>{e(verdict_text(c))}; "
+           f"{c['tasks']} runs: "
            + e(", ".join(f"{n} {k}" for k, n in c["statuses"].items()))
            + ".</p>"]
     out.append("<p>Regime colors: " + " &nbsp; ".join(
@@ -99,7 +97,7 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
                + "<th>boundary distance</th></tr>")
     ph = res.phase
     for p, r in enumerate(table_rows(res)):
-        cls = ' class="no"' if not ph["agree"][p] else ""
+        cls = ' class="no"' if ph["verdict"][p] and not ph["agree"][p] else ""
         d = ph["boundary_distance"][p]
         out.append(
             f"<tr{cls}><td class=num>{e(r[0])}</td><td class=num>{e(r[1])}"

@@ -319,7 +319,11 @@ class Result:
         ph["slope_stderr"] = np.asarray(ph["slope_stderr"], float)
         ph["regime"] = np.asarray(ph["regime"]).astype(int)
         ph["theory_regime"] = np.asarray(ph["theory_regime"]).astype(int)
-        ph["agree"] = np.asarray(ph["agree"]).astype(bool)
+        # /phase/agree: 1, 0, or -1 for no verdict (older files wrote 0
+        # for an undetermined point); verdict: the point has a regime
+        agree = np.asarray(ph["agree"]).astype(int)
+        ph["verdict"] = (agree >= 0) & (ph["regime"] != UNDETERMINED)
+        ph["agree"] = (agree == 1) & ph["verdict"]
         self.phase = ph
         if not have:
             self.phase_source = "recomputed"

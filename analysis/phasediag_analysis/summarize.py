@@ -35,7 +35,7 @@ def summary(res, with_config=False):
             "regime_code": int(ph["regime"][p]),
             "theory": regime_name(ph["theory_regime"][p]),
             "theory_code": int(ph["theory_regime"][p]),
-            "agree": bool(ph["agree"][p]),
+            "agree": bool(ph["agree"][p]) if ph["verdict"][p] else None,
             "boundary_distance": _num(ph["boundary_distance"][p]),
         })
     far = ph["boundary_distance"] >= FAR_FROM_BOUNDARY
@@ -48,9 +48,12 @@ def summary(res, with_config=False):
         "points": points,
         "counts": {
             "points": res.P,
+            "classified": int(ph["verdict"].sum()),
             "agreeing": int(ph["agree"].sum()),
             "far_from_boundary": int(far.sum()),
+            "far_classified": int((ph["verdict"] & far).sum()),
             "far_agreeing": int((ph["agree"] & far).sum()),
+            "widths": int(res.W),
             "tasks": int(res.status.size),
             "statuses": res.status_counts(),
         },
@@ -81,8 +84,28 @@ def table_rows(res):
                      _fmt_slope(ph["slope"][p], ph["slope_stderr"][p]),
                      regime_name(ph["regime"][p]),
                      regime_name(ph["theory_regime"][p]),
-                     "yes" if ph["agree"][p] else "NO"])
+                     "-" if not ph["verdict"][p]
+                     else "yes" if ph["agree"][p] else "NO"])
     return rows
+
+
+def verdict_text(c):
+    """The counts' verdict in words: how many points agree with the
+    theorem, of those that could be classified; none for a job of one
+    width per point (no slope can exist, so no verdict is drawn)."""
+    if c["widths"] < 2:
+        return ("no phase classification: the job trains one width per "
+                "point (the slope of log RD against log m needs two)")
+    if c["classified"] == c["points"]:
+        return (f"{c['agreeing']} of {c['points']} points agree with the "
+                f"theorem ({c['far_agreeing']} of the "
+                f"{c['far_from_boundary']} points at least "
+                f"{FAR_FROM_BOUNDARY} from the boundary)")
+    return (f"{c['agreeing']} of {c['classified']} classified points agree "
+            f"with the theorem ({c['far_agreeing']} of the "
+            f"{c['far_classified']} at least {FAR_FROM_BOUNDARY} from the "
+            f"boundary); {c['points'] - c['classified']} of {c['points']} "
+            "points not classified (no slope)")
 
 
 TABLE_HEADER = ["gamma", "gamma'", "label", "slope +- stderr", "regime",
@@ -96,10 +119,7 @@ def format_summary(res, with_config=False):
     for r in table_rows(res):
         lines.append("%8s %8s  %-10s %17s  %-12s %-12s %s" % tuple(r))
     lines.append("")
-    lines.append(f"points: {c['points']}; agreeing with the theorem: "
-                 f"{c['agreeing']} of {c['points']} ({c['far_agreeing']} of "
-                 f"the {c['far_from_boundary']} points at least "
-                 f"{FAR_FROM_BOUNDARY} from the boundary)")
+    lines.append(f"points: {c['points']}; {verdict_text(c)}")
     st = ", ".join(f"{n} {k}" for k, n in c["statuses"].items())
     lines.append(f"runs: {c['tasks']} tasks: {st}")
     if res.phase_source != "file":

@@ -115,7 +115,7 @@ def make_partial(src, dst):
             a[st == -1] = np.nan
             f["history/" + name][...] = a
         for name, value in (("slope", np.nan), ("slope_stderr", np.nan),
-                            ("regime", -1), ("agree", 0)):
+                            ("regime", -1), ("agree", -1)):
             a = f["phase/" + name][...]
             a[PARTIAL_POINT] = value
             f["phase/" + name][...] = a

@@ -110,26 +110,25 @@ def check_report(rep, names):
 
 
 def test_width2_no_run_with_rd(width2, tmp_path):
-    """The issue: a valid file where no run has RD > 0 (widths = 2). pdplot
-    and pdreport exit 0 with every figure, RD against width says why it is
-    empty."""
+    """A valid file where no run has RD > 0 (one width, m = 2). pdplot and
+    pdreport exit 0 with every figure that can exist: RD against width
+    needs two widths and is skipped, saying so; no verdict is drawn."""
     figs = tmp_path / "figs"
     p = run_tool("pdplot", width2, "-o", figs, "--format", "png", "--dpi",
                  "60")
     assert p.returncode == 0, p.stderr
     assert "Data has no positive values" not in p.stderr + p.stdout
-    assert "note: rd_width: " in p.stdout
-    assert "no run has RD > 0" in p.stdout
-    assert sorted(os.listdir(figs)) == sorted(f"{n}.png" for n in BASE)
+    assert "rd_width: skipped (one width per point" in p.stdout
+    drawn = [n for n in BASE if n != "rd_width"]
+    assert sorted(os.listdir(figs)) == sorted(f"{n}.png" for n in drawn)
     rep = tmp_path / "report"
     p = run_tool("pdreport", width2, "-o", rep, "--dpi", "60")
     assert p.returncode == 0, p.stderr
     assert p.stdout.rstrip().endswith(f"wrote {rep / 'index.html'} "
-                                      "(4 figures)")
-    page = check_report(rep, BASE)
-    assert "nothing to draw: no RD value > 0 (of 2: 2 zero)" in page
-    assert "no run has RD > 0" in page and "widths too small to train?" \
-        in page
+                                      "(3 figures)")
+    page = check_report(rep, drawn)
+    assert "no phase classification: the job trains one width" in page
+    assert "points agree" not in page
     # the condensation figure still shows the (undetermined) neurons
     r = pa.load(width2)
     fig = pa.fig_condensation(r)
@@ -176,7 +175,8 @@ def test_damaged_fprinciple_ntk(fpscans, tmp_path, job, kind):
     written, skipped, failed = pa.make_figures(r, str(out), ("png",), 40)
     assert not failed
     names = {w["name"] for w in written}
-    assert names == set(BASE) | set(FP_FIGURES[job])
+    base = set(BASE) - ({"rd_width"} if r.W < 2 else set())
+    assert names == base | set(FP_FIGURES[job])
     notes = [n for w in written if w["name"] in FP_FIGURES[job]
              for n in w["notes"]]
     assert notes and all("nothing to draw" in n for n in notes), notes

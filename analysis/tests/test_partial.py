@@ -19,12 +19,15 @@ def test_partial_summary(partial):
     assert "partial scan: 8 of 36 tasks not run" in out
     assert "/features is missing" in out
     row = out.splitlines()[1 + PARTIAL_POINT]
-    assert "nan" in row and "undetermined" in row and row.endswith("NO")
+    # no slope: no verdict, not a disagreement
+    assert "nan" in row and "undetermined" in row and row.endswith("-")
     assert "8 not run" in out
     s = json.loads(run_tool("pdsummary", partial, "--json").stdout)
     pt = s["points"][PARTIAL_POINT]
     assert pt["slope"] is None and pt["regime"] == "undetermined"
-    assert not pt["agree"] and s["counts"]["statuses"]["not run"] == 8
+    assert pt["agree"] is None and s["counts"]["statuses"]["not run"] == 8
+    assert s["counts"]["classified"] == s["counts"]["points"] - 1
+    assert "classified points agree with the theorem" in out
 
 
 def test_partial_figures(partial, tmp_path):
@@ -42,8 +45,10 @@ def test_partial_figures(partial, tmp_path):
     assert len(pts.get_offsets()) == r.P
     assert np.allclose(pts.get_facecolors()[PARTIAL_POINT],
                        to_rgba(pa.REGIME_COLORS[pa.UNDETERMINED]))
+    # the undetermined point has no verdict: grey, not ringed
     (ring,) = [c for c in ax.collections if c.get_gid() == "disagree"]
-    assert len(ring.get_offsets()) == 1
+    assert len(ring.get_offsets()) == 0
+    assert "classified points agree" in ax.get_title()
     assert any("partial scan" in t.get_text() for t in ax.texts)
     fig = pa.fig_rd_width(r)
     line = [l for a in fig.axes for l in a.get_lines()

@@ -26,7 +26,7 @@ def test_table_counts_provenance(tiny):
         assert (label[p_] or "-") == row.split()[2]
         assert row.split()[-1] == "yes"
     assert lines[7] == ""
-    assert f"agreeing with the theorem: {nagree} of 6" in out
+    assert f"{nagree} of 6 points agree with the theorem" in out
     assert "runs: 36 tasks:" in out and "converged" in out
     for k in ("software", "version", "git_commit", "created_utc"):
         assert f"{k:<12} {attrs[k].decode()}" in out

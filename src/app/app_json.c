@@ -192,11 +192,15 @@ void pd_app_json_start(pd_progress *pr, int ranks, int g, const pd_args *args) {
 
 void pd_app_json_end(pd_progress *pr, const pd_phase *phase) {
   if (!pr->json) return;
-  int agree = 0;
-  for (int p = 0; p < phase->P; p++) agree += phase->agree[p] != 0;
+  int agree = 0, classified = 0; /* agree: 1, 0, or -1 for no verdict */
+  for (int p = 0; p < phase->P; p++) {
+    agree += phase->agree[p] == 1;
+    classified += phase->agree[p] >= 0;
+  }
   pd_json j;
   jbegin(&j, "end");
   jint(&j, "points", phase->P);
+  jint(&j, "classified", classified);
   jint(&j, "agree", agree);
   jint(&j, "tasks", (long long)pr->plan->ntasks);
   jsec(&j, "elapsed", MPI_Wtime() - pr->t0);

@@ -114,7 +114,10 @@ static void pd_classify_point(const pd_plan *plan, const pd_config *cfg,
   const pd_point *pt = &plan->points[p];
   ph->regime[p] = (int8_t)pd_fit_regime(ph->slope[p], cfg->band);
   ph->theory[p] = (int8_t)pd_theory_regime(pt->gamma, pt->gamma_prime);
-  ph->agree[p] = ph->regime[p] == ph->theory[p];
+  /* a point without a slope has no verdict, not a disagreement */
+  ph->agree[p] = ph->regime[p] == PD_REGIME_UNDETERMINED
+                     ? -1
+                     : ph->regime[p] == ph->theory[p];
   ph->boundary_distance[p] =
       pd_theory_boundary_distance(pt->gamma, pt->gamma_prime);
 }
@@ -145,9 +148,15 @@ int pd_classify(const pd_plan *plan, const pd_config *cfg, const pd_layout *L,
 }
 
 void pd_phase_print(FILE *out, const pd_plan *plan, const pd_phase *ph) {
+  if (plan->W < 2) { /* no slope can exist: no table of verdicts */
+    fprintf(out,
+            "no phase classification: this job trains one width per point "
+            "(the slope of log RD against log m needs at least two widths)\n");
+    return;
+  }
   fprintf(out, "%8s %8s  %-10s %17s  %-12s %-12s %-5s  %s\n", "gamma", "gamma'",
           "label", "slope +- stderr", "regime", "theory", "agree", "from");
-  int agree = 0, far = 0, far_agree = 0;
+  int agree = 0, far = 0, far_agree = 0, classified = 0, far_classified = 0;
   for (int p = 0; p < ph->P; p++) {
     const pd_point *pt = &plan->points[p];
     char from[32] = "-";
@@ -158,15 +167,31 @@ void pd_phase_print(FILE *out, const pd_plan *plan, const pd_phase *ph) {
     fprintf(out, "%8.4g %8.4g  %-10s %+8.3f +- %6.3f  %-12s %-12s %-5s  %s\n",
             pt->gamma, pt->gamma_prime, pt->label[0] ? pt->label : "-",
             ph->slope[p], ph->stderr_slope[p], pd_regime_name(ph->regime[p]),
-            pd_regime_name(ph->theory[p]), ph->agree[p] ? "yes" : "NO", from);
-    agree += ph->agree[p];
+            pd_regime_name(ph->theory[p]),
+            ph->agree[p] < 0 ? "-"
+            : ph->agree[p]   ? "yes"
+                             : "NO",
+            from);
+    const int verdict = ph->agree[p] >= 0, yes = ph->agree[p] == 1;
+    classified += verdict;
+    agree += yes;
     if (ph->boundary_distance[p] >= 0.15) {
       far++;
-      far_agree += ph->agree[p];
+      far_classified += verdict;
+      far_agree += yes;
     }
   }
-  fprintf(out,
-          "%d of %d points agree with the theorem; %d of the %d points at "
-          "least 0.15 from the boundary\n",
-          agree, ph->P, far_agree, far);
+  if (classified == ph->P)
+    fprintf(out,
+            "%d of %d points agree with the theorem; %d of the %d points at "
+            "least 0.15 from the boundary\n",
+            agree, ph->P, far_agree, far);
+  else
+    fprintf(out,
+            "%d of %d classified points agree with the theorem; %d of the "
+            "%d classified points at least 0.15 from the boundary; %d of %d "
+            "points not classified (no slope: runs at fewer than two widths "
+            "reached a common loss)\n",
+            agree, classified, far_agree, far_classified, ph->P - classified,
+            ph->P);
 }

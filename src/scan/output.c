@@ -215,8 +215,9 @@ static void pd_write_descriptions(pd_h5 *h, const pd_job *job) {
       {"/phase/regime", "empirical regime from the slope and [classify] band"},
       {"/phase/theory_regime", "the regime of Theorems 1 and 2 (Luo et al.)"},
       {"/phase/agree",
-       "1 where the empirical and the theoretical regime "
-       "agree"},
+       "1 where the empirical regime is the theorems', 0 where it is not, "
+       "-1 where there is no verdict (the point could not be classified: "
+       "no slope)"},
       {"/phase/decided_by",
        "which slope decided (codes in the attribute names)"},
       {"/phase/boundary_distance",

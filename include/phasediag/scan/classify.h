@@ -30,13 +30,14 @@ enum { PD_DECIDED_NONE = -1, PD_DECIDED_TSTAR = 0, PD_DECIDED_MATCHED = 1 };
 
 typedef struct {
   int P;
-  double *slope, *stderr_slope;              /* [P] the slope that decided */
-  double *slope_tstar, *stderr_tstar;        /* [P] at t* */
-  double *slope_matched, *stderr_matched;    /* [P] at L_ref */
-  double *loss_ref;                          /* [P] L_ref (NaN: none) */
-  double *boundary_distance;                 /* [P] */
-  int8_t *regime, *theory, *agree, *decided; /* [P] */
-  int64_t *used;                             /* runs in the deciding fit */
+  double *slope, *stderr_slope;           /* [P] the slope that decided */
+  double *slope_tstar, *stderr_tstar;     /* [P] at t* */
+  double *slope_matched, *stderr_matched; /* [P] at L_ref */
+  double *loss_ref;                       /* [P] L_ref (NaN: none) */
+  double *boundary_distance;              /* [P] */
+  int8_t *regime, *theory, *decided;      /* [P] */
+  int8_t *agree; /* [P] 1, 0, or -1: no verdict (the regime is undetermined) */
+  int64_t *used; /* runs in the deciding fit */
 } pd_phase;
 
 /* Local: classify from the task records (ntasks records of layout L). */
