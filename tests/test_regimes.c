@@ -27,11 +27,14 @@ static double slope_of(pd_scheme_kind kind, double g, double gp,
       PD_TEST_OK(pd_net_create(MPI_COMM_WORLD, &cfg, &net));
       pd_train_result r;
       PD_TEST_OK(pd_train(net, data, &opt, NULL, &r));
-      /* a run may stall on a ReLU kink short of tol: it is left out of the
-       * fit, as the scan does, but at most one of six may */
+      /* a run may stall on a ReLU kink (or end at a critical point) short
+       * of tol: it is left out of the t* fit, as the scan does, but at most
+       * one of six may */
       if (r.status != PD_STATUS_CONVERGED) {
         stalled++;
-        PD_TEST_CHECK(r.status == PD_STATUS_STALLED && r.loss < 1e-4,
+        PD_TEST_CHECK((r.status == PD_STATUS_STALLED ||
+                       r.status == PD_STATUS_STATIONARY) &&
+                          r.loss < 1e-4,
                       "m=%g seed %d: %s, loss %g", m, (int)seed,
                       pd_status_name(r.status), r.loss);
       }

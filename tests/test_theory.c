@@ -342,9 +342,10 @@ int main(int argc, char **argv) {
     /* on these 12 points the condensed net stalls (a kink pinned on a data
      * point, train.h) near loss 0.02 after some 700 steps: the kernel has
      * moved by then all the same */
-    PD_TEST_CHECK(
-        cond.status == PD_STATUS_CONVERGED || cond.status == PD_STATUS_STALLED,
-        "condensed: %s", pd_status_name((int)cond.status));
+    PD_TEST_CHECK(cond.status == PD_STATUS_CONVERGED ||
+                      cond.status == PD_STATUS_STALLED ||
+                      cond.status == PD_STATUS_STATIONARY,
+                  "condensed: %s", pd_status_name((int)cond.status));
     PD_TEST_CHECK(cond.s.kernel_change > 10 * mid->s.kernel_change,
                   "kernel change %g condensed, %g ntk", cond.s.kernel_change,
                   mid->s.kernel_change);

@@ -149,6 +149,10 @@ def make_figures(res, outdir, formats=("png", "pdf"), dpi=130, only=None):
         if not only or "rd_width" in only:
             skipped.append("rd_width: skipped (one width per point: RD "
                            "against width needs two)")
+            for fmt in set(formats) | {"png", "pdf", "svg"}:  # an old one
+                old = os.path.join(outdir, f"rd_width.{fmt}")
+                if os.path.isfile(old):
+                    os.remove(old)
     for g, what in FUTURE_GROUPS.items():
         if res.known.get(g, True):
             continue

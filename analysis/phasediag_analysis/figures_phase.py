@@ -88,10 +88,15 @@ def fig_phase_diagram(res):
     ax.set_xlabel("γ'  (gamma_prime: β₁ = β₂ m^-γ')")
     ax.set_ylabel("γ  (gamma: α = β₁β₂ m^γ)")
     nagree, nclass = int(ph["agree"].sum()), int(ph["verdict"].sum())
-    of = (f"{res.P} points" if nclass == res.P else
-          f"{nclass} classified points")
-    ax.set_title(f"Phase diagram — {os.path.basename(res.path)}: "
-                 f"{nagree} of {of} agree with the theorem", fontsize=10)
+    if res.W < 2:
+        verdict = "no classification (one width per point)"
+    elif nclass == res.P:
+        verdict = f"{nagree} of {res.P} points agree with the theorem"
+    else:
+        verdict = (f"{nagree} of {nclass} classified points agree with the "
+                   "theorem")
+    ax.set_title(f"Phase diagram — {os.path.basename(res.path)}: {verdict}",
+                 fontsize=10)
     from matplotlib.lines import Line2D
     extra = [Line2D([], [], color="black", lw=1.6,
                     label="critical boundary (theory)"),

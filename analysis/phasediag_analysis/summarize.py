@@ -53,7 +53,7 @@ def summary(res, with_config=False):
             "far_from_boundary": int(far.sum()),
             "far_classified": int((ph["verdict"] & far).sum()),
             "far_agreeing": int((ph["agree"] & far).sum()),
-            "widths": int(res.W),
+            "n_widths": int(res.W),
             "tasks": int(res.status.size),
             "statuses": res.status_counts(),
         },
@@ -93,7 +93,7 @@ def verdict_text(c):
     """The counts' verdict in words: how many points agree with the
     theorem, of those that could be classified; none for a job of one
     width per point (no slope can exist, so no verdict is drawn)."""
-    if c["widths"] < 2:
+    if c["n_widths"] < 2:
         return ("no phase classification: the job trains one width per "
                 "point (the slope of log RD against log m needs two)")
     if c["classified"] == c["points"]:

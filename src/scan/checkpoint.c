@@ -17,7 +17,9 @@
 #include "phasediag/version.h"
 
 #define PD_CKPT_FORMAT "phasediag checkpoint"
-#define PD_CKPT_FORMAT_VERSION 3 /* 2: records_crc32c; 3: observer blocks */
+/* 2: records_crc32c; 3: observer blocks; 4: runs that end stationary, the
+ * plateau stop opt-in (records of earlier versions stopped by other rules) */
+#define PD_CKPT_FORMAT_VERSION 4
 
 uint64_t pd_checkpoint_hash(const char *text) {
   uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a 64 */

@@ -305,7 +305,7 @@ static int pd_rkc_step(void *state, pd_net *net, const pd_data *data,
                        const pd_train_options *opt, int64_t steps, double loss,
                        const double *c, double *fn, pd_integ_step *out) {
   pd_rkc_state *s = state;
-  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN};
+  *out = (pd_integ_step){.status = PD_STATUS_NOT_RUN, .gnorm = NAN};
   PD_CALL(pd_rkc_params(s, net));
   pd_rkc_get(net, s->y0);
   if (!s->fsal) { /* F(theta_n) from the loop's c of its outputs */

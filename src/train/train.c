@@ -106,6 +106,7 @@ static const pd_state_field pd_train_fields[] = {
     PD_TS_D(gnorm0),
     PD_TS_D(gnorm),
     PD_TS_D(tmark),
+    PD_TS_D(tmark_loss),
     PD_TS_D(next_mark),
     PD_TS_D(seconds),
     PD_TS_D(snapshot_seconds),
@@ -254,6 +255,7 @@ static int pd_loop_begin(pd_loop *L, pd_train_result *res) {
   S->gnorm0 = S->gnorm = NAN;
   S->tmark_step = 0;
   S->tmark = 0;
+  S->tmark_loss = INFINITY;
   S->snap_mark = opt->snapshots > 0 ? pd_snapshot_mark(opt, 1) : -1;
   for (int k = 0; k < 2 * PD_LADDER_LEVELS; k++) S->ladder[k] = NAN;
   S->next_level = 0;
@@ -369,19 +371,23 @@ static int pd_loop_run(pd_loop *L, pd_train_result *res) {
                S->loss >= opt->tol) {
       res->status = PD_STATUS_STALLED;
     }
+    if (S->steps - S->tmark_step >= PD_STALL_TIME_STEPS) {
+      if (S->t <= S->tmark * (1 + PD_STALL_TIME_GAIN) &&
+          S->loss >= S->tmark_loss * (1 - PD_PLATEAU_GAIN) &&
+          S->loss >= opt->tol)
+        res->status = PD_STATUS_STALLED;
+      S->tmark = S->t;
+      S->tmark_loss = S->loss;
+      S->tmark_step = S->steps;
+    }
     /* a critical point: the gradient has all but vanished (relative to
      * the start, so that the test does not depend on the scale of the
-     * initialization or of the data) */
+     * initialization or of the data); the more telling end where both
+     * hold */
     S->gnorm = o.gnorm;
     if (!(S->gnorm0 >= 0)) S->gnorm0 = o.gnorm;
     if (S->gnorm <= opt->stationary_tol * S->gnorm0 && S->loss >= opt->tol)
       res->status = PD_STATUS_STATIONARY;
-    if (S->steps - S->tmark_step >= PD_STALL_TIME_STEPS) {
-      if (S->t <= S->tmark * (1 + PD_STALL_TIME_GAIN) && S->loss >= opt->tol)
-        res->status = PD_STATUS_STALLED;
-      S->tmark = S->t;
-      S->tmark_step = S->steps;
-    }
     if (o.status != PD_STATUS_NOT_RUN) res->status = o.status;
     PD_CALL(pd_loop_after(L));
   }

@@ -67,7 +67,10 @@ typedef struct {
   double dt;     /* flow time of an accepted step */
   int64_t evals; /* gradient evaluations this try made */
   double gnorm;  /* accepted: |grad L| (Euclidean, over every a and w) at
-                    the point the step started from; NaN if not known */
+                    the point the step started from (gd: the motion of
+                    its step over its size, which rounding can make 0
+                    for steps below half an ulp of the parameters); NaN
+                    if not known */
 } pd_integ_step;
 
 typedef struct pd_integrator_type {
@@ -112,12 +115,15 @@ void pd_integrator_destroy(const pd_integrator_type *type, void **state);
  * strictly monotone test collapses the step when a ReLU kink zig-zags
  * around a data point (every finite step overshoots the kink); with the
  * window the kink oscillates in a bounded band while the rest of the net
- * descends.  recent[] holds the losses verbatim (entries not yet written
- * are 0, below any loss), *n how many are in use. */
+ * descends.  recent[] holds the losses verbatim in slot step % size
+ * (entries not yet written are 0, below any loss); the maximum reads its
+ * first *n slots, *n counting the pushes up to the size (so in the first
+ * steps the newest slot may be unread: the rule gd always had). */
 #define PD_TRAIN_WINDOW 10
 /* The largest of loss and the window's losses. */
 double pd_window_ref(const double *recent, int64_t n, double loss);
-/* Accepted step number `step` (1, 2, ...) left `loss`: into the window. */
+/* Accepted step number `step` (1, 2, ...) started from `loss`: into the
+ * window. */
 void pd_window_push(double *recent, int64_t *n, int64_t step, double loss);
 
 /* The registered integrators (integ_*.c). */

@@ -37,15 +37,15 @@ typedef enum {
                               (a local minimum, or a saddle the flow cannot
                               leave in floating point) */
 } pd_status;
-#define PD_STATUS_COUNT 5 /* codes 0 .. PD_STATUS_COUNT - 1 */
 
 #define PD_STALL_RATIO 1e-10
 /* A run whose flow time advances by less than PD_STALL_TIME_GAIN of itself
- * in PD_STALL_TIME_STEPS accepted steps is stalled too: where a ReLU kink
- * is pinned on a data point and every finite step across it raises the
- * loss, error control accepts only vanishing steps, and the flow no longer
- * moves (an ordinary run advances by at least a step of 1/lambda_max's
- * order each time). */
+ * in PD_STALL_TIME_STEPS accepted steps while its loss gains less than
+ * PD_PLATEAU_GAIN is stalled too: where a ReLU kink is pinned on a data
+ * point and every finite step across it raises the loss, error control
+ * accepts only vanishing steps, and neither the flow nor the loss moves.
+ * (The loss condition keeps a run that still descends, e.g. after a long
+ * plateau that built up a large t with small steps of 1/lambda_max.) */
 #define PD_STALL_TIME_STEPS 1000
 #define PD_STALL_TIME_GAIN 1e-6
 /* With plateau_steps > 0 (an opt-in for gd), a run whose best loss has not
@@ -159,7 +159,7 @@ typedef struct pd_train_state {
   double mark_loss;          /* plateau: the loss at mark_step */
   double gnorm0, gnorm;      /* |grad L| at the start and at the last step's
                                 start (NaN: not known yet) */
-  double tmark;              /* the flow time at step tmark_step */
+  double tmark, tmark_loss;  /* the flow time and loss at tmark_step */
   double next_mark;          /* next history mark */
   double seconds;            /* wall time so far (informative) */
   double snapshot_seconds;   /* of it in the observers (informative) */
