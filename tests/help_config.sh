@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's table of job file keys is the output of phasediag
-# --help-config (the key table of src/job/confkeys.c), line for line.
+# --help-config (the key table of src/job/confkeys.c), line for line; its
+# job template passes --check.
 # usage: help_config.sh PHASEDIAG README.md
 set -u
 exe=$1 readme=$2
@@ -23,3 +24,21 @@ if ! diff -u "$want" "$got"; then
   exit 1
 fi
 echo "ok: README key table = phasediag --help-config ($(wc -l <"$got") lines)"
+
+# the README's job template parses and passes --check
+tmpl=$(mktemp --suffix=.ini)
+trap 'rm -f "$got" "$want" "$tmpl"' EXIT
+sed -n '/^<!-- BEGIN job template -->$/,/^<!-- END job template -->$/p' \
+  "$readme" | sed '1,2d;$d' | sed '$d' >"$tmpl"
+if [ ! -s "$tmpl" ]; then
+  echo "FAIL: $readme has no job template between its BEGIN and END lines"
+  exit 1
+fi
+out=$(cd "$(dirname "$tmpl")" && "$exe" --check "$tmpl" 2>&1)
+st=$?
+if [ $st -ne 0 ] || ! grep -q "tasks" <<<"$out"; then
+  echo "FAIL: phasediag --check on the README's job template exited $st"
+  echo "$out" | head -20
+  exit 1
+fi
+echo "ok: the README's job template passes --check ($(grep -c . "$tmpl") lines)"

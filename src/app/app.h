@@ -6,7 +6,8 @@
  *   app_run.c       one scan: load, refuse what cannot work, resume, run,
  *                   checkpoint, classify and write; phasediag merge
  *   app_report.c    what the user sees before and while it runs: the plan
- *                   of --check, the memory and launcher checks, progress */
+ *                   of --check, the memory and launcher checks, progress
+ *   app_estimate.c  --check's wall-time estimate from a short calibration */
 #ifndef PHASEDIAG_APP_H
 #define PHASEDIAG_APP_H
 
@@ -59,6 +60,9 @@ typedef struct {
 
 void pd_app_on_done(int64_t t, const double *rec, void *ctx);
 
+/* Seconds as M:SS or H:MM:SS. */
+void pd_app_fmt_time(double s, char *out, size_t n);
+
 /* Collective: the --progress-json file of args, checked and, unless
  * check_only, opened for appending on rank 0 (*json; NULL elsewhere or
  * without the option).  Refused (PD_ERR_CONFIG, exit status 2): a path that
@@ -83,6 +87,40 @@ void pd_app_json_stopped(pd_progress *pr, int64_t saved,
 /* Rank 0: the plan of --check (tasks, data, ranks, memory, work). */
 void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,
                        const pd_layout *L, int size, int g);
+
+/* ---- app_estimate.c ------------------------------------------------------ */
+
+/* One calibration width: the wall time of a gradient evaluation and of an
+ * accepted step, gradient evaluations per step, the wall time of one RD
+ * record, the initial loss, and how long the calibration took. */
+typedef struct {
+  int64_t m;
+  double eval_seconds, step_seconds, evals_per_step, rd_seconds, loss0, seconds;
+} pd_calib;
+
+/* The cost on this machine of a task of width m on a group of g ranks:
+ * t(m) = a + b m seconds per step (scaled to the whole data set) and
+ * r(m) = ra + rb m per RD record, and
+ * what they give for the plan. */
+typedef struct {
+  int groups, g;
+  int64_t samples;    /* the first samples of the data, the calibration's */
+  double nscale;      /* n / samples: a step's cost scales with it */
+  pd_calib lo, hi;    /* the calibration widths (lo == hi: one width) */
+  double a, b;        /* t(m) = a + b m */
+  double ra, rb;      /* r(m) = ra + rb m */
+  double records;     /* RD records per run: history points, ladder levels */
+  double all_steps;   /* one step of every task: seconds of group time */
+  double all_records; /* every task's RD records: seconds of group time */
+  double budget;      /* the wall time if every task used all max_steps */
+} pd_estimate;
+
+/* Collective: calibrate on every group of g ranks of world with the job's
+ * data and integrator (a second or so) and fill est. */
+int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
+                    const pd_data *data, int g, pd_estimate *est);
+/* Rank 0: the estimate in words. */
+void pd_app_print_estimate(const pd_estimate *est, const pd_config *cfg);
 
 /* Collective: refuse a scan that does not fit the node's memory. */
 int pd_app_check_memory(MPI_Comm world, const pd_plan *plan,

@@ -14,7 +14,7 @@
 #include "phasediag/scan/memest.h"
 #include "phasediag/train/train.h"
 
-static void fmt_time(double s, char *out, size_t n) {
+void pd_app_fmt_time(double s, char *out, size_t n) {
   long t = (long)(s + 0.5);
   if (t >= 3600)
     snprintf(out, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
@@ -35,8 +35,8 @@ void pd_app_on_done(int64_t t, const double *rec, void *ctx) {
   pd_app_json_task(pr, t, rec, el, pr->work_done > 0 ? eta : NAN);
   if (pr->quiet) return;
   char e1[32], e2[32];
-  fmt_time(el, e1, sizeof e1);
-  fmt_time(eta, e2, sizeof e2);
+  pd_app_fmt_time(el, e1, sizeof e1);
+  pd_app_fmt_time(eta, e2, sizeof e2);
   const pd_point *pt = &pr->plan->points[p];
   char what[160];
   if (isnan(rec[PD_R_STEPS])) /* stopped before its first step */

@@ -459,10 +459,27 @@ int pd_app_run(MPI_Comm world, const pd_args *args,
   int status = 2, err = pd_app_check_launcher(world);
   if (!err) err = pd_app_load(&a);
   if (!err && args->check) {
-    if (a.rank == 0)
-      pd_app_print_plan(a.plan, a.cfg, &a.job.layout, a.size, a.g);
+    /* the files first: a refusal needs no calibration */
+    pd_estimate est;
     err = pd_runfiles_check(world, &a.spec);
     if (!err) err = pd_app_json_open(world, args, &a.spec, 1, &a.json);
+    /* the calibration trains on the job's data: not where the scan would
+     * not fit (the plan is still printed, with the reason) */
+    char nofit[1024] = "";
+    if (!err && pd_app_check_memory(world, a.plan, a.cfg, &a.job.layout, a.g)) {
+      snprintf(nofit, sizeof nofit, "%.*s",
+               (int)strcspn(pd_error_message(), "\n"), pd_error_message());
+      pd_error_clear();
+    }
+    if (!err && !nofit[0])
+      err = pd_app_estimate(world, a.plan, a.cfg, a.data, a.g, &est);
+    if (!err && a.rank == 0) {
+      pd_app_print_plan(a.plan, a.cfg, &a.job.layout, a.size, a.g);
+      if (nofit[0])
+        printf("time: not calibrated: %s\n", nofit);
+      else
+        pd_app_print_estimate(&est, a.cfg);
+    }
     if (!err) status = 0;
   } else if (!err) {
     if (!args->merge)

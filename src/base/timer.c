@@ -16,6 +16,8 @@ void pd_timer_stop(pd_timer_id id) {
 
 double pd_timer_seconds(pd_timer_id id) { return pd_timer_total[id]; }
 
+double pd_timer_count(pd_timer_id id) { return pd_timer_calls[id]; }
+
 void pd_timer_reset(void) {
   for (int i = 0; i < PD_T_COUNT; i++)
     pd_timer_total[i] = pd_timer_calls[i] = 0;

@@ -6,14 +6,6 @@
 #include "model/kernel_body.h"
 #include "phasediag/model/net.h"
 
-/* The portable chunk code is also compiled for x86-64-v3 and picked at load
- * time; with fma() and a fixed order both versions give the same bits. */
-#if PD_HAVE_AVX2 && !defined(__clang__) && !defined(PD_NATIVE)
-#define PD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define PD_CLONES
-#endif
-
 /* ---- instances ---------------------------------------------------------- */
 /* The chunk operations the dispatch table points to: op(act, ...) runs the
  * template op_t instantiated for activation act (PD_ACT_DISPATCH: one

@@ -15,6 +15,7 @@ struct pd_net {
   pd_net_config cfg;
   int64_t k0, mloc, stride;
   double *a[2], *w[2]; /* current and candidate parameter sets */
+  double *a0, *w0;     /* theta(0), kept where it is small (see below) */
   int cur;
   double a0_norm2, w0_norm2; /* |a(0)|^2, |w(0)|^2 */
   pd_acc *acc;               /* n accumulators for sums over neurons */
@@ -25,7 +26,18 @@ struct pd_net {
   double *tmp; /* chunk gradient scratch: 2 (d + 2) PD_LANES */
 };
 
-double pd_net_bytes_per_neuron(int d) { return 2.0 * (d + 2) * sizeof(double); }
+/* RD needs theta(0) at every history point and loss level of a run.
+ * Regenerating it from the RNG costs far more than a training step where
+ * the data are few (at m = 1e5, n = 4, d = 1, one RD took 9 ms against
+ * 0.5 ms for a step), so a copy is kept where it costs little memory, d + 2
+ * values per neuron up to 64; wider inputs regenerate it. */
+#define PD_NET_KEEP_THETA0_MAX (64 - 2)
+
+static int pd_net_keeps_theta0(int d) { return d <= PD_NET_KEEP_THETA0_MAX; }
+
+double pd_net_bytes_per_neuron(int d) {
+  return (pd_net_keeps_theta0(d) ? 3.0 : 2.0) * (d + 2) * sizeof(double);
+}
 
 /* ---- partition ---------------------------------------------------------- */
 
@@ -63,8 +75,8 @@ static void pd_net_theta0(const pd_net_config *cfg, int64_t K, double *init) {
 /* Local: dd[0] += |a - a_ref|^2, dd[1] += |w - w_ref|^2 over the current
  * parameters, summed in fixed block order; the reference is theta(0) if
  * from_init, else zero.  init is scratch of d + 2 doubles. */
-static void pd_net_sq_dist(const pd_net *net, int from_init, double *init,
-                           pd_acc dd[2]) {
+PD_CLONES static void pd_net_sq_dist(const pd_net *net, int from_init,
+                                     double *init, pd_acc dd[2]) {
   const pd_net_config *cfg = &net->cfg;
   const double *a = net->a[net->cur], *w = net->w[net->cur];
   for (int j = 0; j <= cfg->d + 1; j++) init[j] = 0;
@@ -72,7 +84,13 @@ static void pd_net_sq_dist(const pd_net *net, int from_init, double *init,
     int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
     double sa = 0, sw = 0;
     for (int64_t k = b; k < e; k++) {
-      if (from_init) pd_net_theta0(cfg, net->k0 + k, init);
+      if (from_init && net->a0) {
+        init[0] = net->a0[k];
+        for (int j = 0; j <= cfg->d; j++)
+          init[j + 1] = net->w0[j * net->stride + k];
+      } else if (from_init) {
+        pd_net_theta0(cfg, net->k0 + k, init);
+      }
       double da = a[k] - init[0];
       sa = fma(da, da, sa);
       for (int j = 0; j <= cfg->d; j++) {
@@ -123,6 +141,11 @@ static int pd_net_alloc(pd_net *net) {
   }
   PD_CALL(pd_calloc((size_t)PD_LANES * 2 * (size_t)(d + 2), sizeof(double),
                     &net->tmp));
+  if (pd_net_keeps_theta0(d)) {
+    PD_CALL(pd_calloc((size_t)net->stride, sizeof(double), &net->a0));
+    PD_CALL(pd_calloc((size_t)net->stride * (size_t)(d + 1), sizeof(double),
+                      &net->w0));
+  }
   return PD_OK;
 }
 
@@ -159,6 +182,11 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
     a[k] = init[0];
     for (int j = 0; j <= cfg->d; j++) w[j * net->stride + k] = init[j + 1];
   }
+  if (net->a0) {
+    memcpy(net->a0, a, (size_t)net->stride * sizeof(double));
+    memcpy(net->w0, w,
+           (size_t)net->stride * (size_t)(cfg->d + 1) * sizeof(double));
+  }
   pd_acc n2[2]; /* |a(0)|^2 and |w(0)|^2 */
   pd_acc_zero(n2, 2);
   pd_net_sq_dist(net, 0, init, n2);
@@ -184,6 +212,8 @@ int pd_net_destroy(pd_net **pnet) {
     pd_free(&net->a[s]);
     pd_free(&net->w[s]);
   }
+  pd_free(&net->a0);
+  pd_free(&net->w0);
   pd_free(&net->tmp);
   pd_net_workspace_free(net);
   if (net->comm != MPI_COMM_NULL) MPI_Comm_free(&net->comm);

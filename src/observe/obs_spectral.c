@@ -52,8 +52,8 @@ static void pd_so_fields(const pd_layout *L, int64_t off, pd_field *f, int *n) {
   const int64_t sp = off + PD_SO_MEASURES;
   pd_field_set(&f[(*n)++], "/spectral/verdict", 0, 0, 0, off + PD_SO_VERDICT, 0,
                "Spearman rho of frequency against convergence step (grid "
-               "shells if on, else dft, else projection peaks); > 0: low "
-               "frequencies first");
+               "shells if on, else dft, else projection peaks); above 0.5: "
+               "low frequencies first");
   if (L->sp.methods & PD_SP_DFT)
     pd_peak_fields(L, "/spectral/dft", sp + L->sp.dft, f, n);
   if (L->sp.methods & PD_SP_PROJECTION)
@@ -136,9 +136,9 @@ static void pd_so_progress(const pd_layout *L, const double *block, char *buf,
   const double v = block[PD_SO_VERDICT];
   snprintf(buf, size, "F-Principle: rank correlation (frequency, step) %.3f%s",
            v,
-           v > 0.5    ? ": low frequencies first"
-           : isnan(v) ? ": undetermined"
-                      : ": not ordered");
+           v > PD_FP_ORDERED_RHO ? ": low frequencies first"
+           : isnan(v)            ? ": undetermined"
+                                 : ": not ordered");
 }
 
 const pd_observer_type pd_obs_spectral_type = {.name = "spectral",

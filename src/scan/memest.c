@@ -145,7 +145,7 @@ int pd_memest_compute(const pd_plan *plan, const pd_config *cfg,
   const double n = (double)plan->n, t = (double)L->ntest;
   const int d = plan->d;
   est->parameters =
-      pd_plan_max_bytes(plan, g) + 2.0 * PD_LANES * pd_net_bytes_per_neuron(d);
+      pd_plan_max_bytes(plan, g) + 2.0 * PD_LANES * (d + 2) * sizeof(double);
   est->data = 8.0 * (n + t) * (d + 1);
   est->samples = pd_me_samples(n, t, g);
   est->observers = pd_me_observers(plan, cfg, L, g);

@@ -19,6 +19,7 @@ typedef enum {
 void pd_timer_start(pd_timer_id id);
 void pd_timer_stop(pd_timer_id id);
 double pd_timer_seconds(pd_timer_id id);
+double pd_timer_count(pd_timer_id id); /* calls so far */
 void pd_timer_reset(void);
 
 /* Collective over comm: rank 0 prints one line per timer that ran anywhere:

@@ -11,7 +11,9 @@
  * (seed, task) with counter (neuron or pair, parameter).
  *
  * Memory: two parameter sets (current and candidate) of d+2 doubles each,
- * i.e. 16 (d+2) bytes per neuron: 48 at d = 1.  No m x n temporary exists.
+ * and up to d = 62 a copy of theta(0) for RD: 24 (d+2) bytes per neuron, 72
+ * at d = 1 (16 (d+2) above d = 62, where RD regenerates theta(0)).  No
+ * m x n temporary exists.
  *
  * Collective calls are marked; all others are local. */
 #ifndef PHASEDIAG_NET_H
@@ -90,7 +92,8 @@ int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u);
 
 /* Collective: relative distances from the initial parameters,
  * rd_w = |theta_w - theta_w(0)| / |theta_w(0)| over all input weights and
- * biases, rd_a likewise for the output weights.  theta(0) is regenerated. */
+ * biases, rd_a likewise for the output weights.  theta(0) is the kept copy
+ * or, above d = 62, regenerated. */
 int pd_net_rd(pd_net *net, double *rd_w, double *rd_a);
 
 /* Collective: the parameters of `count` neurons spread evenly over the width

@@ -2,12 +2,17 @@
  * (spectral.h) at the trainer's snapshots, and their verdict.
  *
  * Its block: the verdict (Spearman rho of frequency against convergence
- * step; > 0: low frequencies first), then the spectral block of
- * pd_spectral_layout (L->sp). */
+ * step; above PD_FP_ORDERED_RHO: low frequencies first), then the spectral
+ * block of pd_spectral_layout (L->sp). */
 #ifndef PHASEDIAG_OBS_SPECTRAL_H
 #define PHASEDIAG_OBS_SPECTRAL_H
 
 #include "phasediag/observe/observer.h"
+
+/* The rank correlation above which a run fitted its low frequencies first
+ * (the progress line, the file's description, pdsummary and the figures
+ * use this one value). */
+#define PD_FP_ORDERED_RHO 0.5
 
 extern const pd_observer_type pd_obs_spectral_type;
 

@@ -1,5 +1,6 @@
 /* The test observer: the trained network on the job's test set, and the
- * sign accuracy on both sets (for +-1 labels, a classifier's accuracy).
+ * sign accuracy on both sets where every target is +1 or -1 (a classifier's
+ * accuracy; NaN for a regression target).
  *
  * Its block (with a test set of M points): test loss 1/(2M) |f - y|^2,
  * relative test error |f - y| / |y|, test and training sign accuracy, then
