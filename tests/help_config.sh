@@ -26,15 +26,17 @@ fi
 echo "ok: README key table = phasediag --help-config ($(wc -l <"$got") lines)"
 
 # the README's job template parses and passes --check
-tmpl=$(mktemp --suffix=.ini)
-trap 'rm -f "$got" "$want" "$tmpl"' EXIT
+# in a folder of its own: --check refuses an output file that exists
+tdir=$(mktemp -d)
+tmpl=$tdir/template.ini
+trap 'rm -f "$got" "$want"; rm -rf "$tdir"' EXIT
 sed -n '/^<!-- BEGIN job template -->$/,/^<!-- END job template -->$/p' \
   "$readme" | sed '1,2d;$d' | sed '$d' >"$tmpl"
 if [ ! -s "$tmpl" ]; then
   echo "FAIL: $readme has no job template between its BEGIN and END lines"
   exit 1
 fi
-out=$(cd "$(dirname "$tmpl")" && "$exe" --check "$tmpl" 2>&1)
+out=$(cd "$tdir" && "$exe" --check "$tmpl" 2>&1)
 st=$?
 if [ $st -ne 0 ] || ! grep -q "tasks" <<<"$out"; then
   echo "FAIL: phasediag --check on the README's job template exited $st"

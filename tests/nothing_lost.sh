@@ -161,7 +161,7 @@ wait $hpid 2>/dev/null
 # 13. smaller things
 expect group-larger-than-np 0 "group size 4 is larger than the 2 ranks" --check --group-size 4 "$here/jobs/tiny.ini"
 out=$(timeout 60 "$mpiexec" -n 3 "$exe" --check --group-size 2 "$here/jobs/tiny.ini" 2>&1)
-grep -q "3 ranks in groups of 2 leave 1 rank idle" <<<"$out" && ok group-leaves-rank-idle || bad group-leaves-rank-idle "$out"
+grep -q "3 ranks in groups of 2: the last group has 3 ranks" <<<"$out" && ok group-uneven || bad group-uneven "$out"
 expect check-validates-output 2 "adir is a directory" --check --output adir job.ini
 rm -f out.h5*
 echo "not a checkpoint" >out.h5.ckpt

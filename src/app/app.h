@@ -60,6 +60,10 @@ typedef struct {
 
 void pd_app_on_done(int64_t t, const double *rec, void *ctx);
 
+/* "2 groups of 4 ranks", "1 group of 3 ranks", "2 groups of 2 ranks, the
+ * last of 3" for size ranks in groups of g (sched.h). */
+void pd_app_fmt_groups(int size, int g, char *out, size_t n);
+
 /* Seconds as M:SS or H:MM:SS. */
 void pd_app_fmt_time(double s, char *out, size_t n);
 
@@ -90,37 +94,46 @@ void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,
 
 /* ---- app_estimate.c ------------------------------------------------------ */
 
-/* One calibration width: the wall time of a gradient evaluation and of an
- * accepted step, gradient evaluations per step, the wall time of one RD
- * record, the initial loss, and how long the calibration took. */
+/* One calibration width: the wall time of a gradient evaluation, of an
+ * accepted step and of a run's start (the lambda_max iterations), gradient
+ * evaluations per step, the wall time of one RD record, the initial loss. */
 typedef struct {
   int64_t m;
-  double eval_seconds, step_seconds, evals_per_step, rd_seconds, loss0, seconds;
+  double eval_seconds, step_seconds, start_seconds, evals_per_step, rd_seconds,
+      loss0;
 } pd_calib;
 
-/* The cost on this machine of a task of width m on a group of g ranks:
- * t(m) = a + b m seconds per step (scaled to the whole data set) and
- * r(m) = ra + rb m per RD record, and
- * what they give for the plan. */
+/* The cost on this machine of a task of width m on a group of g ranks
+ * (scaled to the whole data set): t(m) = a + b m seconds per step, a start
+ * of sa + sb m, and r(m) = ra + rb m per RD record; and what they give for
+ * the plan. */
 typedef struct {
-  int groups, g;
-  int64_t samples;    /* the first samples of the data, the calibration's */
-  double nscale;      /* n / samples: a step's cost scales with it */
-  pd_calib lo, hi;    /* the calibration widths (lo == hi: one width) */
-  double a, b;        /* t(m) = a + b m */
-  double ra, rb;      /* r(m) = ra + rb m */
-  double records;     /* RD records per run: history points, ladder levels */
-  double all_steps;   /* one step of every task: seconds of group time */
-  double all_records; /* every task's RD records: seconds of group time */
-  double budget;      /* the wall time if every task used all max_steps */
+  int ranks, groups, g; /* the scan's ranks in groups of g (sched.h) */
+  int64_t samples;      /* the first samples of the data, the calibration's */
+  double nscale;        /* n / samples: a pass over the data scales with it */
+  int capped;           /* the widest network was too wide to calibrate */
+  pd_calib lo, hi;      /* the calibration widths (lo == hi: one width) */
+  double a, b;          /* t(m) = a + b m */
+  double sa, sb;        /* a run's start */
+  double ra, rb;        /* r(m) = ra + rb m */
+  double records;       /* RD records per run at most */
+  double all_steps;     /* one step of every task: seconds of group time */
+  double budget;        /* the wall time if every task used all max_steps */
+  double seconds;       /* the calibration's own wall time */
 } pd_estimate;
 
-/* Collective: calibrate on every group of g ranks of world with the job's
- * data and integrator (a second or so) and fill est. */
+/* Collective: calibrate on the scan's groups of g ranks of world with the
+ * job's data and integrator (a second or more: two widths, runs doubled
+ * until their difference lasts 0.15 s) and fill est. */
 int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
                     const pd_data *data, int g, pd_estimate *est);
+/* Local: from est's calibration (lo, hi, groups, nscale) the fitted costs
+ * and the plan's figures (all_steps, records, budget). */
+void pd_app_estimate_finish(pd_estimate *est, const pd_plan *plan,
+                            const pd_config *cfg);
 /* Rank 0: the estimate in words. */
-void pd_app_print_estimate(const pd_estimate *est, const pd_config *cfg);
+void pd_app_print_estimate(const pd_estimate *est, const pd_config *cfg,
+                           const pd_plan *plan);
 
 /* Collective: refuse a scan that does not fit the node's memory. */
 int pd_app_check_memory(MPI_Comm world, const pd_plan *plan,

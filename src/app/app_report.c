@@ -22,6 +22,16 @@ void pd_app_fmt_time(double s, char *out, size_t n) {
     snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+void pd_app_fmt_groups(int size, int g, char *out, size_t n) {
+  const int ng = size / g, last = g + size % g;
+  if (ng == 1)
+    snprintf(out, n, "1 group of %d rank%s", size, size > 1 ? "s" : "");
+  else if (last == g)
+    snprintf(out, n, "%d groups of %d rank%s", ng, g, g > 1 ? "s" : "");
+  else
+    snprintf(out, n, "%d groups of %d ranks, the last of %d", ng, g, last);
+}
+
 void pd_app_on_done(int64_t t, const double *rec, void *ctx) {
   pd_progress *pr = ctx;
   int p, w, s;
@@ -77,8 +87,9 @@ void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,
   printf("\nseeds:");
   for (int s = 0; s < plan->S; s++)
     printf(" %llu", (unsigned long long)plan->seeds[s]);
-  printf("\nranks: %d in %d group%s of %d\n", size, size / g,
-         size / g > 1 ? "s" : "", g);
+  char groups[96];
+  pd_app_fmt_groups(size, g, groups, sizeof groups);
+  printf("\nranks: %d in %s\n", size, groups);
   printf(
       "memory: %.3g MiB of parameters per rank at most (%.0f bytes per "
       "neuron)\n",
@@ -151,9 +162,9 @@ void pd_app_check_group_size(MPI_Comm world, const pd_plan *plan, int requested,
            requested, size, size > 1 ? "s" : "", g);
   if (size % g)
     pd_log(world, PD_LOG_WARN,
-           "%d ranks in groups of %d leave %d rank%s idle; choose a group "
-           "size that divides the rank count",
-           size, g, size % g, size % g > 1 ? "s" : "");
+           "%d ranks in groups of %d: the last group has %d ranks (uneven "
+           "groups); choose a group size that divides the rank count",
+           size, g, g + size % g);
   if (size / g > plan->ntasks)
     pd_log(world, requested > 0 ? PD_LOG_WARN : PD_LOG_INFO,
            "%d groups for %lld task%s: %lld group%s will idle; a larger "

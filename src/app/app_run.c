@@ -451,6 +451,31 @@ static int pd_app_scan(pd_app *a, volatile sig_atomic_t *stop, int *status) {
   return PD_OK;
 }
 
+/* --check: the files, then the plan, then the wall-time estimate.  The
+ * calibration trains on the job's data, so not where the scan would not
+ * fit; a calibration that cannot be made is said, and --check still
+ * succeeds: the plan is what was asked for. */
+static int pd_app_check_only(pd_app *a) {
+  PD_CALL(pd_runfiles_check(a->world, &a->spec));
+  PD_CALL(pd_app_json_open(a->world, a->args, &a->spec, 1, &a->json));
+  if (a->rank == 0) {
+    pd_app_print_plan(a->plan, a->cfg, &a->job.layout, a->size, a->g);
+    fflush(stdout);
+  }
+  pd_estimate est;
+  int err =
+      pd_app_check_memory(a->world, a->plan, a->cfg, &a->job.layout, a->g);
+  if (!err)
+    err = pd_app_estimate(a->world, a->plan, a->cfg, a->data, a->g, &est);
+  if (a->rank == 0 && err)
+    printf("time: not calibrated: %.*s\n",
+           (int)strcspn(pd_error_message(), "\n"), pd_error_message());
+  else if (a->rank == 0)
+    pd_app_print_estimate(&est, a->cfg, a->plan);
+  pd_error_clear();
+  return PD_OK;
+}
+
 int pd_app_run(MPI_Comm world, const pd_args *args,
                volatile sig_atomic_t *stop) {
   pd_app a = {.world = world, .args = args};
@@ -459,27 +484,7 @@ int pd_app_run(MPI_Comm world, const pd_args *args,
   int status = 2, err = pd_app_check_launcher(world);
   if (!err) err = pd_app_load(&a);
   if (!err && args->check) {
-    /* the files first: a refusal needs no calibration */
-    pd_estimate est;
-    err = pd_runfiles_check(world, &a.spec);
-    if (!err) err = pd_app_json_open(world, args, &a.spec, 1, &a.json);
-    /* the calibration trains on the job's data: not where the scan would
-     * not fit (the plan is still printed, with the reason) */
-    char nofit[1024] = "";
-    if (!err && pd_app_check_memory(world, a.plan, a.cfg, &a.job.layout, a.g)) {
-      snprintf(nofit, sizeof nofit, "%.*s",
-               (int)strcspn(pd_error_message(), "\n"), pd_error_message());
-      pd_error_clear();
-    }
-    if (!err && !nofit[0])
-      err = pd_app_estimate(world, a.plan, a.cfg, a.data, a.g, &est);
-    if (!err && a.rank == 0) {
-      pd_app_print_plan(a.plan, a.cfg, &a.job.layout, a.size, a.g);
-      if (nofit[0])
-        printf("time: not calibrated: %s\n", nofit);
-      else
-        pd_app_print_estimate(&est, a.cfg);
-    }
+    err = pd_app_check_only(&a);
     if (!err) status = 0;
   } else if (!err) {
     if (!args->merge)

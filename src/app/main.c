@@ -48,7 +48,7 @@ static void usage(FILE *out) {
       "options:\n"
       "  --check          validate JOB.ini, print the plan with memory and "
       "work\n"
-      "                   estimates and the cost of a step (a second of "
+      "                   estimates and the cost of a step (a few seconds of "
       "calibration\n"
       "                   on this machine at these ranks), train nothing\n"
       "  --output FILE    write FILE instead of [output] file\n"

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "model/clones.h"
 #include "model/kernel_body.h"
 #include "phasediag/model/net.h"
 

@@ -9,6 +9,7 @@
 #include "phasediag/base/rng.h"
 #include "phasediag/base/timer.h"
 #include "phasediag/model/kernel.h"
+#include "model/clones.h"
 
 struct pd_net {
   MPI_Comm comm;
@@ -29,8 +30,9 @@ struct pd_net {
 /* RD needs theta(0) at every history point and loss level of a run.
  * Regenerating it from the RNG costs far more than a training step where
  * the data are few (at m = 1e5, n = 4, d = 1, one RD took 9 ms against
- * 0.5 ms for a step), so a copy is kept where it costs little memory, d + 2
- * values per neuron up to 64; wider inputs regenerate it. */
+ * 0.5 ms for a step), so a copy is kept: half again the parameter memory.
+ * Up to d = 62 that is at most 512 bytes a neuron; wider inputs, where
+ * memory per neuron is what limits the width, regenerate it. */
 #define PD_NET_KEEP_THETA0_MAX (64 - 2)
 
 static int pd_net_keeps_theta0(int d) { return d <= PD_NET_KEEP_THETA0_MAX; }

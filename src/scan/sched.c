@@ -369,6 +369,11 @@ static int pd_sched_loop(pd_sched *s, MPI_Comm comm, const pd_plan *plan,
   return PD_OK;
 }
 
+int pd_sched_group_color(int rank, int size, int g) {
+  const int ngroups = size / g;
+  return rank / g < ngroups ? rank / g : ngroups - 1;
+}
+
 int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
                  int group_size, double *results, const pd_sched_options *opt) {
   static const pd_sched_options none = {0};
@@ -377,7 +382,7 @@ int pd_sched_run(MPI_Comm comm, const pd_plan *plan, const pd_job *job,
   PD_CALL_MPI(MPI_Comm_size(comm, &size));
   const int g = group_size < 1 ? 1 : group_size > size ? size : group_size;
   const int ngroups = size / g;
-  int color = rank / g < ngroups ? rank / g : ngroups - 1;
+  int color = pd_sched_group_color(rank, size, g);
   pd_sched s = {.comm = MPI_COMM_NULL,
                 .group = MPI_COMM_NULL,
                 .plan = plan,

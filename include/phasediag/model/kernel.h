@@ -25,16 +25,6 @@
 
 #define PD_LANES 8
 
-/* Portable loops that are also compiled for x86-64-v3 and picked at load
- * time: there fma() is one instruction instead of a call into libm, and
- * with fma() and a fixed order both versions give the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(PD_NATIVE)
-#define PD_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define PD_CLONES
-#endif
-
 typedef enum { PD_ISA_AUTO = 0, PD_ISA_GENERIC = 1, PD_ISA_AVX2 = 2 } pd_isa;
 
 /* Force an implementation (tests, benchmarks); AUTO picks the fastest the

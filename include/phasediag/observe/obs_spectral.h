@@ -9,9 +9,9 @@
 
 #include "phasediag/observe/observer.h"
 
-/* The rank correlation above which a run fitted its low frequencies first
- * (the progress line, the file's description, pdsummary and the figures
- * use this one value). */
+/* The rank correlation above which a run fitted its low frequencies first:
+ * the progress line uses it, the file's description says it, and
+ * pdsummary and the figures (analysis/) hold the same 0.5. */
 #define PD_FP_ORDERED_RHO 0.5
 
 extern const pd_observer_type pd_obs_spectral_type;

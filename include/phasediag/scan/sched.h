@@ -53,6 +53,10 @@ int pd_sched_in_slice(const pd_sched_options *opt, int64_t t);
  * one rank per 2^18 neurons of the widest network, at least 1. */
 int pd_sched_group_size(const pd_plan *plan, int nranks, int requested);
 
+/* The group of `rank` among `size` ranks in groups of g: size / g groups,
+ * the ranks beyond a whole number of groups joining the last one. */
+int pd_sched_group_color(int rank, int size, int g);
+
 /* Collective on comm: run every task of plan.  On rank 0, results (ntasks x
  * job->layout.len) receives the records in task order; other ranks may
  * pass NULL.  A task that fails with an error aborts the job on comm with
