@@ -65,9 +65,15 @@ def check_layout(path):
                 continue
             d = f[name]
             check(d.ndim == rank, f"/{name}: rank {d.ndim}, expected {rank}")
-            check(d.dtype.kind == np.dtype(kind if kind != "S" else "S1").kind
-                  and (kind == "S" or d.dtype.itemsize == np.dtype(kind).itemsize),
-                  f"/{name}: type {d.dtype}, expected {kind}")
+            if kind == "S":     # text: variable-length UTF-8
+                st = h5py.check_string_dtype(d.dtype)
+                check(st is not None and st.length is None and
+                      st.encoding == "utf-8",
+                      f"/{name}: type {d.dtype}, expected UTF-8 text")
+            else:
+                check(d.dtype.kind == np.dtype(kind).kind and
+                      d.dtype.itemsize == np.dtype(kind).itemsize,
+                      f"/{name}: type {d.dtype}, expected {kind}")
             if rank >= 3:
                 check(d.shape[:3] == (P, W, S), f"/{name}: shape {d.shape}")
         check("names" in f["phase/regime"].attrs, "/phase/regime has no names")
@@ -95,7 +101,7 @@ def check_layout(path):
         check((ev[conv] > f["runs/steps"][...][conv]).all(),
               f"{path}: fewer evaluations than steps")
         check_condensation(f, far, theo, conv)
-        labels = [x.decode() for x in f["grid/label"][...]]
+        labels = list(f["grid/label"].asstr()[...])
         print(f"{path}: {P} points ({sum(1 for l in labels if l)} schemes), "
               f"{W} widths, {S} seeds; {int(far.sum())} points far from the "
               f"boundary, {int((far & (reg == theo)).sum())} agree")
@@ -132,8 +138,9 @@ def compare(ref, other):
             if name in NOT_COMPARED:
                 continue
             x, y = da[name][...], db[name][...]
-            same = x.shape == y.shape and x.dtype == y.dtype and \
-                x.tobytes() == y.tobytes()
+            same = x.shape == y.shape and x.dtype == y.dtype and (
+                x.tolist() == y.tolist() if x.dtype.kind == "O"  # text
+                else x.tobytes() == y.tobytes())
             check(same, f"{other}: /{name} differs from {ref}")
             n += 1
         print(f"{other}: {n} datasets bitwise equal to {ref}"

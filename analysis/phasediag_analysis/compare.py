@@ -25,9 +25,39 @@ def _ignored(name, patterns):
     return any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
 
 
+def _is_text(a):
+    """An array of strings: fixed-length bytes (|S), str (<U), or the
+    objects h5py gives for variable-length strings."""
+    if a.dtype.kind in "SU":
+        return True
+    return a.dtype.kind == "O" and all(
+        isinstance(x, (str, bytes)) for x in a.ravel().tolist())
+
+
+def _read(ds):
+    """A dataset's values; text as str whether it is stored fixed-length
+    or variable-length (h5py gives bytes for both otherwise)."""
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        return np.asarray(ds.asstr()[()], dtype=object)
+    return ds[()]
+
+
 def compare_arrays(a, b):
-    """(equal, detail) for two arrays; equal means bitwise equal."""
+    """(equal, detail) for two arrays; equal means bitwise equal (text:
+    the same characters, however it is stored)."""
     a, b = np.asarray(a), np.asarray(b)
+    if _is_text(a) and _is_text(b):
+        if a.shape != b.shape:
+            return False, f"shape mismatch: {a.shape} vs {b.shape}"
+        ta, tb = _text(a), _text(b)
+        ta = ta if isinstance(ta, list) else [ta]
+        tb = tb if isinstance(tb, list) else [tb]
+        n = sum(x != y for x, y in zip(ta, tb))
+        if n:
+            return False, f"{n} of {max(a.size, 1)} elements differ"
+        same = a.dtype == b.dtype
+        return True, "text equal" + ("" if same else
+                                     f" ({a.dtype} vs {b.dtype})")
     if a.dtype != b.dtype:
         det = f"type mismatch: {a.dtype} vs {b.dtype}"
         if a.shape == b.shape and a.dtype.kind in "fiub" and \
@@ -93,7 +123,7 @@ def compare_files(path_a, path_b, ignore=DEFAULT_IGNORE, attrs=False):
                 rows.append(("only_b", name, "missing in A"))
                 continue
             try:
-                a, b = da[name][()], db[name][()]
+                a, b = _read(da[name]), _read(db[name])
             except (OSError, TypeError, ValueError) as e:
                 rows.append(("differ", name, f"cannot read: {e}"))
                 continue

@@ -53,6 +53,21 @@ def _text(v):
     return v
 
 
+# The attributes by which HDF5 dimension scales link datasets (object
+# references, meaningless outside the open file); a dataset's scales are
+# read through h5py's Dataset.dims.
+SCALE_ATTRS = ("DIMENSION_LIST", "REFERENCE_LIST")
+
+
+def _values(ds):
+    """A dataset's values as h5py reads them, except text: str (h5py gives
+    bytes for fixed- and variable-length strings alike).  Codes stored as
+    HDF5 enums come back as their integers."""
+    if h5py.check_string_dtype(ds.dtype) is not None:
+        return np.asarray(ds.asstr()[()], dtype=object)
+    return ds[()]
+
+
 def open_h5(path):
     """h5py.File for reading, or PDError with a readable reason."""
     if not os.path.exists(path):
@@ -86,9 +101,12 @@ class ResultFile:
     `git_commit`, `config_text`, ...), text decoded to str, numbers as
     Python scalars, arrays as lists.  datasets: {'grid/gamma': array, ...}:
     every dataset under its path without the leading '/', exactly as h5py
-    reads it (`dataset[()]`: same dtype, shape and values; fixed-length
-    text as bytes).  dataset_attrs: {path: {name: value}} for the datasets
-    that have attributes (e.g. 'runs/status': {'names': '0 converged, ...'}).
+    reads it (`dataset[()]`: same dtype, shape and values; enums as their
+    integers), except text: an object array of str (an older file's
+    fixed-length text too).  dataset_attrs: {path: {name: value}} for the
+    datasets that have attributes (e.g. 'runs/status': {'names': '0
+    converged, ...', 'description': ...}), without the scales' reference
+    attributes (SCALE_ATTRS).
 
     r['runs/rd_w'] (or r['/runs/rd_w']) is r.datasets['runs/rd_w'];
     'runs/rd_w' in r; r.group('runs') -> {'rd_w': array, ...} (the
@@ -196,10 +214,10 @@ def read(path, groups=None):
             if pre is not None and not name.startswith(pre):
                 return
             try:
-                datasets[name] = obj[()]
-                if len(obj.attrs):
-                    dattrs[name] = {k: _text(obj.attrs[k])
-                                    for k in obj.attrs}
+                datasets[name] = _values(obj)
+                keep = [k for k in obj.attrs if k not in SCALE_ATTRS]
+                if keep:
+                    dattrs[name] = {k: _text(obj.attrs[k]) for k in keep}
             except (OSError, TypeError, ValueError) as e:
                 raise PDError(f"{path}: /{name} cannot be read: {e}") \
                     from None

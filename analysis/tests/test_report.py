@@ -62,23 +62,21 @@ class Page(HTMLParser):
 def file_data(path):
     with h5py.File(path, "r") as f:
         d = {n: f[n][()] for n in ("grid/gamma", "grid/gamma_prime",
-                                   "grid/label", "grid/width", "grid/seed",
-                                   "runs/status")}
+                                   "grid/width", "grid/seed", "runs/status")}
+        d["label"] = list(f["grid/label"].asstr()[()])   # UTF-8 text
         for n in ("slope", "slope_stderr", "regime", "theory_regime",
                   "agree", "boundary_distance"):
             d[n] = f["phase/" + n][()]
         d["regime_names"] = names_of(f["phase/regime"].attrs["names"])
         d["status_names"] = names_of(f["runs/status"].attrs["names"])
-        d["attrs"] = {k: (v.decode() if isinstance(v, bytes) else v)
-                      for k, v in f.attrs.items()}
-    d["label"] = [x.decode().rstrip("\0") for x in d["grid/label"]]
+        d["attrs"] = dict(f.attrs.items())   # text attributes are str
     return d
 
 
 def names_of(attr):
     """'0 linear, 1 critical' -> {0: 'linear', 1: 'critical'}."""
     return {int(c): n for c, n in (item.strip().split(None, 1) for item in
-                                   attr.decode().split(","))}
+                                   attr.split(","))}
 
 
 def close(text, value, digits):

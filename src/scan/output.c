@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <hdf5.h>
+#include <hdf5_hl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,17 +14,31 @@
 #include "phasediag/base/mem.h"
 #include "phasediag/base/timer.h"
 #include "phasediag/observe/observers.h"
+#include "phasediag/scan/h5meta.h"
 #include "phasediag/scan/task.h"
 #include "phasediag/train/train.h"
 #include "phasediag/version.h"
 
 /* ---- collective dataset writer ------------------------------------------ */
 
+/* The dimension scales every per-point and per-run dataset is attached to
+ * (negative until made). */
+enum {
+  PD_SC_GAMMA,
+  PD_SC_GAMMA_PRIME,
+  PD_SC_WIDTH,
+  PD_SC_SEED,
+  PD_SC_LADDER,
+  PD_SC_N
+};
+
 typedef struct {
   const char *path; /* the file being written */
   hid_t file, xfer;
-  int root; /* this rank writes the data */
-  int err;  /* first HDF5 failure on this rank */
+  int root;    /* this rank writes the data */
+  int err;     /* first HDF5 failure on this rank */
+  int P, W, S; /* the leading shape of the per-run datasets */
+  hid_t scale[PD_SC_N];
 } pd_h5;
 
 /* The first failure on this rank, with the free space beside the file
@@ -50,6 +65,9 @@ static hid_t pd_h5_group(pd_h5 *h, const char *name) {
   return g;
 }
 
+static void pd_h5_annotate(pd_h5 *h, hid_t ds, const char *name, int rank,
+                           const hsize_t *dims);
+
 static void pd_h5_write(pd_h5 *h, const char *name, hid_t type, int rank,
                         const hsize_t *dims, const void *buf) {
   hid_t fs = H5Screate_simple(rank, dims, NULL);
@@ -68,22 +86,26 @@ static void pd_h5_write(pd_h5 *h, const char *name, hid_t type, int rank,
     if (H5Dwrite(ds, type, ms, fs, h->xfer, buf) < 0)
       pd_h5_fail(h, "write", name);
     H5Sclose(ms);
+    pd_h5_annotate(h, ds, name, rank, dims);
   }
   if (ds >= 0) H5Dclose(ds);
   if (fs >= 0) H5Sclose(fs);
 }
 
+/* Every rank must pass the same value: attributes are metadata, which
+ * parallel HDF5 keeps identical on all ranks. */
 static void pd_h5_attr_str(pd_h5 *h, hid_t obj, const char *name,
                            const char *value) {
-  hid_t t = H5Tcopy(H5T_C_S1);
-  H5Tset_size(t, strlen(value) + 1);
+  hid_t t = pd_h5meta_text();
   hid_t sp = H5Screate(H5S_SCALAR);
-  hid_t a = H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
-  if (a < 0 || H5Awrite(a, t, value) < 0)
+  hid_t a = t < 0 || sp < 0
+                ? -1
+                : H5Acreate2(obj, name, t, sp, H5P_DEFAULT, H5P_DEFAULT);
+  if (a < 0 || H5Awrite(a, t, &value) < 0)
     pd_h5_fail(h, "write attribute", name);
   if (a >= 0) H5Aclose(a);
-  H5Sclose(sp);
-  H5Tclose(t);
+  if (sp >= 0) H5Sclose(sp);
+  if (t >= 0) H5Tclose(t);
 }
 
 /* A scalar attribute of a native type (H5T_NATIVE_LONG, _DOUBLE, ...). */
@@ -105,6 +127,84 @@ static void pd_h5_attr_on(pd_h5 *h, const char *dataset, const char *name,
   }
   pd_h5_attr_str(h, ds, name, value);
   H5Dclose(ds);
+}
+
+/* ---- codes as enums ------------------------------------------------------ */
+
+static void pd_h5_write_codes(pd_h5 *h, const char *name, hid_t base,
+                              pd_codes kind, int rank, const hsize_t *dims,
+                              const void *buf) {
+  hid_t t = pd_h5meta_enum(kind, base);
+  if (t < 0) {
+    pd_h5_fail(h, "make the enum type of", name);
+    return;
+  }
+  pd_h5_write(h, name, t, rank, dims, buf);
+  H5Tclose(t);
+}
+
+/* ---- what each dimension is -------------------------------------------- */
+
+/* Attach scale (if any) to dimension idx of ds and give it label (if any).
+ * Both write attributes: every rank makes the same calls. */
+static void pd_h5_dim(pd_h5 *h, hid_t ds, const char *name, unsigned idx,
+                      hid_t scale, const char *label) {
+  if (scale >= 0 && H5DSattach_scale(ds, scale, idx) < 0)
+    pd_h5_fail(h, "attach a dimension scale to", name);
+  if (label && H5DSset_label(ds, idx, label) < 0)
+    pd_h5_fail(h, "label a dimension of", name);
+}
+
+/* Make the dataset `name` a dimension scale (kept open in h->scale[which]
+ * for the attachments to come) and label its own dimension. */
+static void pd_h5_scale(pd_h5 *h, const char *name, int which,
+                        const char *scale_name, const char *label) {
+  hid_t ds = H5Dopen2(h->file, name, H5P_DEFAULT);
+  if (ds < 0 || H5DSset_scale(ds, scale_name) < 0 ||
+      H5DSset_label(ds, 0, label) < 0) {
+    pd_h5_fail(h, "make a dimension scale of", name);
+    if (ds >= 0) H5Dclose(ds);
+    return;
+  }
+  h->scale[which] = ds;
+}
+
+/* Units, scales and dimension labels of a dataset just written: per point
+ * [P] under /phase, per run [P, W, S, ...] elsewhere (the /grid scales and
+ * the ladder's levels are made scales by pd_h5_scale). */
+static void pd_h5_annotate(pd_h5 *h, hid_t ds, const char *name, int rank,
+                           const hsize_t *dims) {
+  const char *units = pd_h5meta_units(name), *d0, *d1;
+  if (units) pd_h5_attr_str(h, ds, "units", units);
+  if (pd_h5meta_data_dims(name, &d0, &d1)) {
+    pd_h5_dim(h, ds, name, 0, -1, d0);
+    if (rank > 1) pd_h5_dim(h, ds, name, 1, -1, d1);
+    return;
+  }
+  if (strncmp(name, "/grid/", 6) == 0 ||
+      strcmp(name, "/history/ladder_loss") == 0)
+    return;
+  if (strncmp(name, "/phase/", 7) == 0) {
+    pd_h5_dim(h, ds, name, 0, h->scale[PD_SC_GAMMA], "point");
+    pd_h5_dim(h, ds, name, 0, h->scale[PD_SC_GAMMA_PRIME], NULL);
+    return;
+  }
+  if (rank < 3 || dims[0] != (hsize_t)h->P || dims[1] != (hsize_t)h->W ||
+      dims[2] != (hsize_t)h->S)
+    return;
+  pd_h5_dim(h, ds, name, 0, h->scale[PD_SC_GAMMA], "point");
+  pd_h5_dim(h, ds, name, 0, h->scale[PD_SC_GAMMA_PRIME], NULL);
+  pd_h5_dim(h, ds, name, 1, h->scale[PD_SC_WIDTH], "width");
+  pd_h5_dim(h, ds, name, 2, h->scale[PD_SC_SEED], "seed");
+  if (rank == 3) return;
+  const char *d3, *d4;
+  if (pd_h5meta_trailing_dims(name, &d3, &d4)) {
+    hid_t q = strncmp(name, "/history/ladder_", 16) == 0
+                  ? h->scale[PD_SC_LADDER]
+                  : -1;
+    pd_h5_dim(h, ds, name, 3, q, d3);
+    if (rank > 4) pd_h5_dim(h, ds, name, 4, -1, d4);
+  }
 }
 
 /* ---- the layout --------------------------------------------------------- */
@@ -148,9 +248,14 @@ static void pd_write_fields(pd_h5 *h, const pd_plan *plan, const pd_layout *L,
           else
             buf[t * per + i] = v;
         }
-    pd_h5_write(h, f[k].name,
-                f[k].integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
-                3 + f[k].rank, dims, f[k].integer ? (void *)ibuf : (void *)buf);
+    pd_codes kind;
+    if (f[k].integer && pd_h5meta_field_codes(f[k].name, &kind))
+      pd_h5_write_codes(h, f[k].name, H5T_NATIVE_INT64, kind, 3 + f[k].rank,
+                        dims, ibuf);
+    else
+      pd_h5_write(
+          h, f[k].name, f[k].integer ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE,
+          3 + f[k].rank, dims, f[k].integer ? (void *)ibuf : (void *)buf);
     pd_h5_attr_on(h, f[k].name, "description", f[k].description);
   }
 }
@@ -180,9 +285,6 @@ static void pd_write_descriptions(pd_h5 *h, const pd_job *job) {
       {"/grid/gamma_prime",
        "gamma' of each point: lim -log(beta1 / beta2) / "
        "log m"},
-      {"/grid/label",
-       "the named scheme of a point (ntk, mean_field, ...), "
-       "empty for a grid point"},
       {"/grid/width", "the widths m trained at every point"},
       {"/grid/seed", "the seeds of the initial draws (Philox key)"},
       {"/runs/rd_w",
@@ -192,34 +294,39 @@ static void pd_write_descriptions(pd_h5 *h, const pd_job *job) {
       {"/runs/final_loss", "loss 1/(2n) sum (f - y)^2 at the stop"},
       {"/runs/initial_loss", "loss at t = 0"},
       {"/runs/t_star",
-       "flow time at the stop (the sum of accepted steps); "
+       "flow time at the stop (the sum of accepted steps, dimensionless); "
        "t* for a converged run"},
       {"/runs/lambda_max",
        "last estimate of lambda_max of the Gram matrix "
        "(1/n) J J^T"},
-      {"/runs/seconds", "wall time of the run in seconds"},
+      {"/runs/seconds", "wall time of the run in seconds (s)"},
       {"/runs/steps", "accepted steps"},
       {"/runs/rejected_steps", "rejected (retried) steps"},
       {"/runs/evaluations",
        "gradient evaluations: steps, stages, rejected tries, lambda_max "
        "iterations"},
-      {"/runs/status", "how the run ended (codes in the attribute names)"},
+      {"/runs/status",
+       "how the run ended (an enum; the codes also in the attribute names)"},
       {"/history/step", "accepted steps at the log-spaced history records"},
-      {"/history/time", "flow time at the history records"},
+      {"/history/time", "flow time (dimensionless) at the history records"},
       {"/history/loss", "loss at the history records"},
       {"/history/rd_w", "rd_w at the history records"},
       {"/phase/slope",
        "the slope of log RD against log m that decided the "
        "regime (see decided_by)"},
       {"/phase/slope_stderr", "its standard error"},
-      {"/phase/regime", "empirical regime from the slope and [classify] band"},
-      {"/phase/theory_regime", "the regime of Theorems 1 and 2 (Luo et al.)"},
+      {"/phase/regime",
+       "empirical regime from the slope and [classify] band (an enum: "
+       "-1 undetermined, 0 linear, 1 critical, 2 condensed)"},
+      {"/phase/theory_regime",
+       "the regime of Theorems 1 and 2 (Luo et al.; the codes of regime)"},
       {"/phase/agree",
        "1 where the empirical regime is the theorems', 0 where it is not, "
        "-1 where there is no verdict (the point could not be classified: "
        "no slope)"},
       {"/phase/decided_by",
-       "which slope decided (codes in the attribute names)"},
+       "which slope decided (an enum; the codes also in the attribute "
+       "names)"},
       {"/phase/boundary_distance",
        "distance of the point to the critical "
        "boundary in the (gamma, gamma') plane"},
@@ -254,17 +361,18 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_h5_write(h, "/grid/gamma", H5T_NATIVE_DOUBLE, 1, dP, buf);
   for (int p = 0; p < P; p++) buf[p] = plan->points[p].gamma_prime;
   pd_h5_write(h, "/grid/gamma_prime", H5T_NATIVE_DOUBLE, 1, dP, buf);
-  hid_t st = H5Tcopy(H5T_C_S1);
-  H5Tset_size(st, PD_LABEL_LEN);
-  H5Tset_strpad(st, H5T_STR_NULLPAD);
-  char(*labels)[PD_LABEL_LEN] = (void *)buf;
-  for (int p = 0; p < P; p++)
-    memcpy(labels[p], plan->points[p].label, PD_LABEL_LEN);
-  pd_h5_write(h, "/grid/label", st, 1, dP, labels);
-  H5Tclose(st);
+  /* /grid/label is variable-length text: written after the parallel close
+   * (pd_write_labels) */
   pd_h5_write(h, "/grid/width", H5T_NATIVE_INT64, 1, dW, plan->widths);
   for (int s = 0; s < plan->S; s++) ibuf[s] = (int64_t)plan->seeds[s];
   pd_h5_write(h, "/grid/seed", H5T_NATIVE_INT64, 1, dS, ibuf);
+  /* the coordinates of the point, width and seed dimensions of every
+   * per-point and per-run dataset written below */
+  pd_h5_scale(h, "/grid/gamma", PD_SC_GAMMA, "gamma", "point");
+  pd_h5_scale(h, "/grid/gamma_prime", PD_SC_GAMMA_PRIME, "gamma_prime",
+              "point");
+  pd_h5_scale(h, "/grid/width", PD_SC_WIDTH, "width", "width");
+  pd_h5_scale(h, "/grid/seed", PD_SC_SEED, "seed", "seed");
 
   /* /runs: record t is [p, w, s] in row-major order */
   static const struct {
@@ -295,7 +403,8 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   if (h->root)
     for (int64_t t = 0; t < nt; t++)
       bbuf[t] = (int8_t)res[t * len + PD_R_STATUS];
-  pd_h5_write(h, "/runs/status", H5T_NATIVE_INT8, 3, dR, bbuf);
+  pd_h5_write_codes(h, "/runs/status", H5T_NATIVE_INT8, PD_CODES_STATUS, 3, dR,
+                    bbuf);
   pd_h5_attr_on(h, "/runs/status", "names",
                 "0 converged, 1 max_steps, 2 diverged, 3 stalled, 4 "
                 "stationary, -1 not run");
@@ -316,6 +425,7 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
                 dRQ[4] = {dR[0], dR[1], dR[2], (hsize_t)Q};
   for (int64_t k = 0; k < Q; k++) buf[k] = pd_ladder_level((int)k);
   pd_h5_write(h, "/history/ladder_loss", H5T_NATIVE_DOUBLE, 1, dQ, buf);
+  pd_h5_scale(h, "/history/ladder_loss", PD_SC_LADDER, "loss level", "level");
   pd_h5_attr_on(h, "/history/ladder_loss", "description",
                 "the loss ladder: levels 10^(2 - k/20), 1e2 down to 1e-14");
   static const char *const lad[2][2] = {
@@ -340,12 +450,12 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_h5_write(h, "/phase/slope_stderr", H5T_NATIVE_DOUBLE, 1, dP, buf);
   if (h->root) memcpy(buf, ph->boundary_distance, sizeof(double) * (size_t)P);
   pd_h5_write(h, "/phase/boundary_distance", H5T_NATIVE_DOUBLE, 1, dP, buf);
-  pd_h5_write(h, "/phase/regime", H5T_NATIVE_INT8, 1, dP,
-              h->root ? ph->regime : NULL);
-  pd_h5_write(h, "/phase/theory_regime", H5T_NATIVE_INT8, 1, dP,
-              h->root ? ph->theory : NULL);
-  pd_h5_write(h, "/phase/agree", H5T_NATIVE_INT8, 1, dP,
-              h->root ? ph->agree : NULL);
+  pd_h5_write_codes(h, "/phase/regime", H5T_NATIVE_INT8, PD_CODES_REGIME, 1, dP,
+                    h->root ? ph->regime : NULL);
+  pd_h5_write_codes(h, "/phase/theory_regime", H5T_NATIVE_INT8, PD_CODES_REGIME,
+                    1, dP, h->root ? ph->theory : NULL);
+  pd_h5_write_codes(h, "/phase/agree", H5T_NATIVE_INT8, PD_CODES_AGREE, 1, dP,
+                    h->root ? ph->agree : NULL);
   /* both slopes, the matched loss level and which slope decided */
   static const struct {
     const char *name, *what;
@@ -372,8 +482,8 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
     pd_h5_write(h, ps[i].name, H5T_NATIVE_DOUBLE, 1, dP, buf);
     pd_h5_attr_on(h, ps[i].name, "description", ps[i].what);
   }
-  pd_h5_write(h, "/phase/decided_by", H5T_NATIVE_INT8, 1, dP,
-              h->root ? ph->decided : NULL);
+  pd_h5_write_codes(h, "/phase/decided_by", H5T_NATIVE_INT8, PD_CODES_DECIDED,
+                    1, dP, h->root ? ph->decided : NULL);
   pd_h5_attr_on(h, "/phase/decided_by", "names",
                 "0 t* (every run converged), 1 matched loss (slope_matched at "
                 "loss_ref), -1 neither");
@@ -383,6 +493,61 @@ static void pd_write_layout(pd_h5 *h, const pd_plan *plan, const pd_job *job,
   pd_write_fields(h, plan, L, res, buf, ibuf);
   pd_write_data(h, job);
   pd_write_descriptions(h, job);
+}
+
+/* The scheme labels, by rank 0 alone on the closed file: the MPI-IO driver
+ * of HDF5 1.10 writes no variable-length data (neither collectively nor
+ * from one rank), and the labels are variable-length UTF-8 so that h5py
+ * reads str.  A failure leaves h->err set on rank 0. */
+static void pd_write_labels(pd_h5 *h, const pd_plan *plan) {
+  const int P = plan->P;
+  const char **lab = NULL;
+  char(*copy)[PD_LABEL_LEN + 1] = NULL;
+  if (pd_calloc((size_t)P + 1, sizeof *lab, &lab) != PD_OK ||
+      pd_calloc((size_t)P + 1, sizeof *copy, &copy) != PD_OK) {
+    h->err = PD_ERR_ALLOC;
+    pd_free(&lab);
+    return;
+  }
+  for (int p = 0; p < P; p++) {
+    memcpy(copy[p], plan->points[p].label, PD_LABEL_LEN);
+    lab[p] = copy[p];
+  }
+  h->file = H5Fopen(h->path, H5F_ACC_RDWR, H5P_DEFAULT);
+  if (h->file < 0) {
+    pd_h5_fail(h, "reopen", h->path);
+  } else {
+    const hsize_t dP[1] = {(hsize_t)P};
+    hid_t t = pd_h5meta_text(), sp = H5Screate_simple(1, dP, NULL);
+    hid_t ds = t < 0 || sp < 0
+                   ? -1
+                   : H5Dcreate2(h->file, "/grid/label", t, sp, H5P_DEFAULT,
+                                H5P_DEFAULT, H5P_DEFAULT);
+    if (ds < 0 || H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, lab) < 0) {
+      pd_h5_fail(h, "write", "/grid/label");
+    } else {
+      pd_h5_attr_str(h, ds, "description",
+                     "the named scheme of a point (ntk, mean_field, ...), "
+                     "empty for a grid point");
+      hid_t g = H5Dopen2(h->file, "/grid/gamma", H5P_DEFAULT);
+      hid_t gp = H5Dopen2(h->file, "/grid/gamma_prime", H5P_DEFAULT);
+      if (g < 0 || gp < 0) pd_h5_fail(h, "open", "the /grid scales");
+      pd_h5_dim(h, ds, "/grid/label", 0, g, "point");
+      pd_h5_dim(h, ds, "/grid/label", 0, gp, NULL);
+      if (g >= 0) H5Dclose(g);
+      if (gp >= 0) H5Dclose(gp);
+    }
+    if (ds >= 0) H5Dclose(ds);
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    /* as after the parallel pass: a full disk must not keep the close
+     * from completing (the file is removed anyway) */
+    if (h->err != PD_OK && truncate(h->path, 0) != 0)
+      pd_h5_fail(h, "empty the partial file", h->path);
+    if (H5Fclose(h->file) < 0) pd_h5_fail(h, "close", h->path);
+  }
+  pd_free(&lab);
+  pd_free(&copy);
 }
 
 int64_t pd_output_scratch(const pd_plan *plan, const pd_layout *L) {
@@ -427,7 +592,13 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
   PD_COLLECTIVE(comm, err);
 
   H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* our messages, not HDF5's stack */
-  pd_h5 h = {.path = tmp, .root = rank == 0, .err = PD_OK};
+  pd_h5 h = {.path = tmp,
+             .root = rank == 0,
+             .err = PD_OK,
+             .P = plan->P,
+             .W = plan->W,
+             .S = plan->S};
+  for (int i = 0; i < PD_SC_N; i++) h.scale[i] = -1;
   hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
   H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL);
   h.file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
@@ -444,6 +615,8 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
     struct tm tmv;
     gmtime_r(&now, &tmv);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    /* rank 0's clock: an attribute must have the same value on every rank */
+    PD_CALL_MPI(MPI_Bcast(when, (int)sizeof when, MPI_CHAR, 0, comm));
     pd_h5_attr_str(&h, h.file, "software", "phasediag");
     pd_h5_attr_str(&h, h.file, "version", PD_VERSION);
     pd_h5_attr_str(&h, h.file, "git_commit", PD_GIT_COMMIT);
@@ -456,6 +629,8 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
                       &prov->wall_seconds);
     pd_h5_attr_str(&h, h.file, "created_utc", when);
     H5Pclose(h.xfer);
+    for (int i = 0; i < PD_SC_N; i++)
+      if (h.scale[i] >= 0) H5Dclose(h.scale[i]);
     /* A failed write (a full disk) leaves data that the close must still
      * flush; a close that fails leaves the file half-open inside HDF5 1.10,
      * which then crashes in MPI_Finalize.  The partial file (removed
@@ -466,6 +641,10 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
       pd_h5_fail(&h, "empty the partial file", tmp);
     if (any) PD_CALL_MPI(MPI_Barrier(comm));
     if (H5Fclose(h.file) < 0) pd_h5_fail(&h, "close", tmp);
+    err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
+  }
+  if (err == PD_OK) {
+    if (rank == 0) pd_write_labels(&h, plan);
     err = pd_error_collective(comm, h.err, __FILE__, __LINE__);
   }
   if (rank == 0) {

@@ -2,7 +2,10 @@
  *
  * All ranks of comm open NAME.tmp collectively (MPI-IO driver) and take part
  * in every dataset write; rank 0, which holds the records, contributes the
- * data and the others empty selections.  Then the file is closed and moved
+ * data and the others empty selections; every rank makes the same metadata
+ * calls (attributes, enum types, dimension scales).  Then the file is
+ * closed, rank 0 alone adds the variable-length scheme labels (HDF5 1.10's
+ * MPI-IO driver cannot write variable-length data), and the file is moved
  * to NAME, so a reader never sees a half-written file, and only over the
  * file that was there when the run started (files.h).  The layout is in
  * docs/output.md. */
