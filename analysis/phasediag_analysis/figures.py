@@ -16,10 +16,11 @@ from .figures_fprinciple import (fig_fprinciple_dft, fig_fprinciple_filter,
                                  fig_fprinciple_grid, fig_fprinciple_line,
                                  fig_fprinciple_projection, target_spectrum)
 from .figures_ntk import (NTK_COMPONENTS, fig_ntk_projection, fig_ntk_width,
-                          fig_test_curves, fig_test_error, targets_are_signs)
+                          fig_test_curves, fig_test_error, loss_agreement,
+                          targets_are_signs)
 from .figures_phase import (fig_condensation, fig_future_preview,
                             fig_loss_curves, fig_phase_diagram, fig_rd_width,
-                            representative_points)
+                            loss_time_scale, representative_points)
 from .result import FUTURE_GROUPS
 
 __all__ = [
@@ -32,7 +33,7 @@ __all__ = [
     "fig_test_curves", "fig_test_error",
     # what they use that callers (tests) check
     "representative_points", "target_spectrum", "targets_are_signs",
-    "chosen_run", "NTK_COMPONENTS",
+    "chosen_run", "NTK_COMPONENTS", "loss_agreement", "loss_time_scale",
     # empty, zero, negative and NaN data
     "NOTE_GIDS", "positive", "describe_values", "nothing_to_draw",
     "check_panel", "note_figure", "figure_notes", "pyplot",
@@ -42,27 +43,42 @@ __all__ = [
 # name, title, builder, caption (also the README's figure list)
 FIGURES = [
     ("phase_diagram", "Phase diagram", fig_phase_diagram,
-     "Every grid point in the (γ', γ) plane colored by its empirical regime "
-     "(blue linear, green critical, vermillion condensed, grey "
-     "undetermined). Black line: the theoretical critical boundary (γ = 1 "
-     "for γ' ≤ 0, γ' = γ − 1 for γ ≥ 1), light shading: the theoretical "
-     "linear (below) and condensed (above) regions. A black ring marks a "
-     "point whose empirical regime disagrees with the theorem; the numbers "
-     "are the RD slopes; named schemes are labelled."),
+     "Left: every grid point in the (γ', γ) plane (x = γ', y = γ) colored "
+     "by its empirical regime (blue linear, green critical, vermillion "
+     "condensed, grey undetermined). Black line: the theoretical critical "
+     "boundary (γ = 1 for γ' ≤ 0, γ' = γ − 1 for γ ≥ 1), light shading: the "
+     "theoretical linear (below) and condensed (above) regions. A black ring "
+     "marks a point whose empirical regime disagrees with the theorem; the "
+     "numbers are the RD slopes; named schemes are labelled. Right: the "
+     "same points colored by the RD slope itself (diverging map, white at "
+     "0, blue negative, red positive, each side scaled to its largest "
+     "slope; the critical band ±band dashed on the color bar), so that a "
+     "slope of +0.15 and one of +0.99, the same regime on the left, look "
+     "different."),
     ("rd_width", "RD against width", fig_rd_width,
      "Relative distance RD = |θ_w(t*) − θ_w(0)| / |θ_w(0)| against the width "
-     "m, log-log, one line per grid point (geometric mean over the converged "
-     "seeds; dots: single runs; crosses: runs that did not converge, left out "
-     "of the fit; dashed: the fit). The legend gives the slope d log RD / d "
-     "log m ± its standard error: about −1/2 for NTK scaling, about 0 on the "
-     "critical lines, positive where the neurons condense."),
+     "m, log-log, one panel per γ (plus one for the named schemes), one line "
+     "per point (geometric mean over the converged seeds; dots: single runs; "
+     "crosses: runs that did not converge, left out of the fit; dashed: the "
+     "fit), colored by its empirical regime. The legend under each panel "
+     "gives the slope d log RD / d log m ± its standard error: about −1/2 "
+     "for NTK scaling, about 0 on the critical lines, positive where the "
+     "neurons condense."),
     ("loss_curves", "Loss curves", fig_loss_curves,
-     "Training loss against flow time from /history for the widest run of "
-     "each point; the dashed line is the stopping tolerance tol."),
+     "Training loss from /history for the widest run of each point against "
+     "λ_max · t, the flow time in units of the run's 1/λ_max (/runs/"
+     "lambda_max, the largest eigenvalue of its Gram matrix, the flow's "
+     "fastest rate): the points of a scan differ in their time scale by "
+     "many decades (α and β scale with m^γ and m^−γ'), in these units "
+     "their curves share one axis (with gradient descent, λ_max · t is about "
+     "the number of steps). Without λ_max for every run, the flow time as "
+     "stored. The dashed line is the stopping tolerance tol."),
     ("condensation", "Condensation", fig_condensation,
      "Orientation against amplitude of the sampled neurons at t = 0 (top) "
      "and at t* (bottom) for one representative point of each empirical "
-     "regime: linear points keep their initial spread, condensed points "
+     "regime, the amplitude relative to the largest of its panel (given in "
+     "the panel: raw amplitudes differ by many decades between regimes and "
+     "times): linear points keep their initial spread, condensed points "
      "gather their amplitude on a few orientations. N_eff: the effective "
      "number of directions."),
     ("fprinciple_dft", "F-Principle: 1-D DFT", fig_fprinciple_dft,
@@ -96,17 +112,32 @@ FIGURES = [
     ("ntk_width", "NTK against width", fig_ntk_width,
      "Left: distance |Θ(0) − Θ_∞|_F / |Θ_∞|_F of the empirical NTK at "
      "initialization from the infinite-width kernel against the width, "
-     "log-log, one line per point (geometric mean over seeds; dots: runs), "
-     "with an m^-1/2 guide (dashed). Middle: the kernel change |Θ(t*) − "
-     "Θ(0)|_F / |Θ(0)|_F during training. Right: the linearity error "
-     "|f_net − f_lin| / |f_lin| on the test set (training set without "
-     "one). In the linear (NTK) regime all three fall with the width."),
+     "log-log, one line per point through the root mean square over the "
+     "seeds (dots: runs; dotted: least-squares fit of log value against "
+     "log m over the runs, its slope ± standard error in the legend; color: "
+     "empirical regime), with an m^-1/2 guide (dashed). Points with the "
+     "same values share one line, named in the legend: dist0 is the same "
+     "at points that share γ' and the seeds (their kernels differ by a "
+     "scale factor only). Middle: the kernel change |Θ(t*) − Θ(0)|_F / "
+     "|Θ(0)|_F during training. Right: the linearity error |f_net − f_lin| "
+     "/ |f_lin| on the test set (training set without one). In the linear "
+     "(NTK) regime all three fall with the width."),
     ("ntk_projection", "Residual along NTK eigenvectors", fig_ntk_projection,
-     "The residual f − y projected on the closed-form kernel's top "
+     "Top: the residual f − y projected on the closed-form kernel's top "
      "eigenvectors (largest eigenvalue first) against flow time, for one run "
      "of each point: the trained network (solid) and the linear theory's "
-     "exponential decay (dashed). Components with larger eigenvalues decay "
-     "first; the lines agree where the network stays linear."),
+     "exponential decay exp(−λ_j t / n) (dashed). Where solid and dashed "
+     "differ, the network does not follow the linear flow along that "
+     "component. With integrator gd the steps are about 1/λ_max long, and "
+     "λ_max is the top component's rate λ_1 / n: one step removes that "
+     "component almost entirely, where the flow would keep exp(−1) of it; "
+     "components the theory keeps at zero pick up residual because the "
+     "finite-width kernel is not Θ_∞ and the network is not exactly "
+     "linear. A slow component can still follow its dashed line. "
+     "Bottom: the training loss at the snapshots (solid) against the linear "
+     "theory's loss (/ntk/loss_linear, dashed), with their largest "
+     "relative difference in the title: the loss is dominated by the slow "
+     "components, so it can agree where the fast components do not."),
     ("test_curves", "Test set (1-D)", fig_test_curves,
      "For one run of each point: the training points, the target on the "
      "test grid (grey), the trained network, kernel regression with the "

@@ -22,6 +22,21 @@ def pyplot():
 MARKERS = ["o", "s", "^", "v", "D", "P", "X", "*", "<", ">", "h", "p"]
 
 
+def legend_below(ax, gap_pt=44.0, **kw):
+    """The panel's legend under it, its top gap_pt points below the axes
+    (under the tick labels and the x label, whatever the panel's height):
+    inside, a legend at a readable size hides the lines it describes and
+    the panel's notes."""
+    from matplotlib.transforms import ScaledTranslation
+    fig = ax.figure
+    opts = dict(fontsize=LEGEND_FONT, frameon=False, loc="upper center",
+                borderaxespad=0.0, handlelength=2.0)
+    opts.update(kw)
+    below = ScaledTranslation(0, -gap_pt / 72, fig.dpi_scale_trans)
+    return ax.legend(bbox_to_anchor=(0.5, 0.0),
+                     bbox_transform=ax.transAxes + below, **opts)
+
+
 def _regime_handles(extra=()):
     from matplotlib.lines import Line2D
     h = [Line2D([], [], ls="", marker="o", ms=8, mfc=REGIME_COLORS[r],
@@ -50,13 +65,31 @@ def panel_groups(res):
     return out
 
 
+def point_label(res, p):
+    """The point as the figures name it: "ntk (γ = 0.5, γ' = 0)" or
+    "γ = 1.75, γ' = -0.5", each value named, so that no reader takes the
+    pair for the phase diagram's (x, y) = (γ', γ)."""
+    g, gp = res.gamma[p], res.gamma_prime[p]
+    pair = f"γ = {g:g}, γ' = {gp:g}"
+    return f"{res.label[p]} ({pair})" if res.label[p] else pair
+
+
 def _panel_label(res, p, in_scheme_panel):
     if in_scheme_panel or res.label[p]:
-        return res.point_name(p)
+        return point_label(res, p)
     return f"γ' = {res.gamma_prime[p]:g}"
 
 
-def _subplots(n, w=5.0, h=3.7, ncols=3, **kw):
+# Text sizes (points).  The report shows a figure at most 1200 CSS px wide
+# (its page width), so a figure of 3 panels 4.3 in wide at 130 dpi is shown
+# at 0.72 of its size: 8 pt legends are then about 10 px, the smallest a
+# reader can take in without zooming (the report tests check it).
+LEGEND_FONT = 8.0
+NOTE_FONT = 8.0
+PANEL_W = 4.3     # inches per panel of the multi-panel figures
+
+
+def _subplots(n, w=PANEL_W, h=3.7, ncols=3, **kw):
     plt = pyplot()
     ncols = max(1, min(ncols, n))
     nrows = max(1, math.ceil(n / ncols))
@@ -142,7 +175,7 @@ def check_panel(ax, values, what, log="", why=""):
         ax.text(0.5, 0.01, f"{int((~ok).sum())} of {v.size} {what} values "
                 f"not shown ({describe_values(v[~ok])})",
                 transform=ax.transAxes, ha="center", va="bottom",
-                fontsize=7, color="#8a1c00", gid="left_out",
+                fontsize=NOTE_FONT, color="#8a1c00", gid="left_out",
                 bbox=dict(fc="white", ec="none", alpha=0.8), zorder=10)
     return int(ok.sum())
 
@@ -246,7 +279,7 @@ def snapshot_rows(res, p, w, s):
 
 
 def _run_title(res, p, w, s):
-    t = f"{res.point_name(p)}, m = {res.width[w]}, seed {res.seed[s]}"
+    t = f"{point_label(res, p)}, m = {res.width[w]}, seed {res.seed[s]}"
     if res.status[p, w, s] != CONVERGED:
         t += f" ({status_name(res.status[p, w, s], res.status_names)})"
     return t
@@ -283,7 +316,7 @@ def _no_run_why(res, name):
             "run, diverged or not recorded?)")
 
 
-def run_panels(res, name, title, w=5.0, h=3.8):
+def run_panels(res, name, title, w=4.6, h=3.8):
     """The panels of a per-run figure over /name: (fig, axes, runs, more),
     one panel per point whose chosen run has a finite /name (the first
     MAX_RUN_PANELS points; more: how many points were left out), or (a note

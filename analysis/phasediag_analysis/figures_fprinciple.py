@@ -6,9 +6,10 @@ import os
 
 import numpy as np
 
-from .figures_common import (PEAK_COLORS, _no_run_why, _points_for_panels,
-                             _run_title, _runs_with_data, _subplots,
-                             _suptitle, _verdict_text, check_panel,
+from .figures_common import (LEGEND_FONT, NOTE_FONT, PEAK_COLORS,
+                             _no_run_why, _points_for_panels, _run_title,
+                             _runs_with_data, _subplots, _suptitle,
+                             _verdict_text, check_panel, legend_below,
                              nothing_to_draw, pyplot, run_panels,
                              snapshot_rows)
 from .summarize import grid_shells
@@ -78,7 +79,7 @@ def fig_fprinciple_line(res, method="dft"):
     amp = res.get(f"{g}/target_amplitude")
     pts, more = _points_for_panels(res)
     runs = _runs_with_data(res, pts, f"{g}/delta")
-    fig, axes = _subplots(1 + max(1, len(runs)), w=5.0, h=3.8)
+    fig, axes = _subplots(1 + max(1, len(runs)), w=4.6, h=4.8)
     if not runs:   # the target's spectrum is still drawn
         nothing_to_draw(axes[1], _no_run_why(res, f"{g}/delta"))
     # the target's spectrum
@@ -103,7 +104,7 @@ def fig_fprinciple_line(res, method="dft"):
             ax.annotate(f"k={fk[j]:g}", (fk[j], amp[p0, w0, s0][j]),
                         xytext=(5, 3 + 8 * (i % 3)),
                         textcoords="offset points",
-                        fontsize=7, color=PEAK_COLORS[j % 8])
+                        fontsize=NOTE_FONT, color=PEAK_COLORS[j % 8])
     ax.set_xlabel("frequency k (cycles per period"
                   + (" of the projection)" if method == "projection" else ")"))
     ax.set_ylabel("|ŷ_k|")
@@ -111,7 +112,7 @@ def fig_fprinciple_line(res, method="dft"):
     ax.set_title("target spectrum" + (" along the first principal "
                                       "component" if method == "projection"
                                       else ""), fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=LEGEND_FONT, frameon=False)
     ax.grid(alpha=0.25, lw=0.4)
     # Delta_F per run
     for ax, (p, (w, s)) in zip(axes[1:], runs):
@@ -142,7 +143,8 @@ def fig_fprinciple_line(res, method="dft"):
         ax.set_title(_run_title(res, p, w, s) + "\n"
                      + _verdict_text(res, p, w, s,
                                      f"{g}/rank_correlation"), fontsize=8.5)
-        ax.legend(fontsize=7, frameon=True, framealpha=0.8, edgecolor="none")
+        # under the panel: inside, it hides the curves it describes
+        legend_below(ax, ncol=2, columnspacing=1.0)
         ax.grid(alpha=0.25, which="both", lw=0.4)
     what = {"dft": "1-D DFT", "projection": "projection method"}[method]
     _suptitle(fig, f"F-Principle ({what}) — {os.path.basename(res.path)}: "
@@ -178,7 +180,7 @@ def fig_fprinciple_grid(res):
     plt = pyplot()
     conv = res.get("spectral/grid/converged_step")
     fig, axes, runs, more = run_panels(res, "spectral/grid/rel_error",
-                                       GRID_TITLE, w=5.4, h=3.9)
+                                       GRID_TITLE, w=5.0, h=4.8)
     if runs is None:
         return fig
     cmap = plt.get_cmap("viridis")
@@ -210,8 +212,7 @@ def fig_fprinciple_grid(res):
         ax.set_ylabel("relative error on the shell")
         ax.set_title(_run_title(res, p, w, s) + "\n" + _verdict_text(
             res, p, w, s, "spectral/grid/rank_correlation"), fontsize=8.5)
-        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
-                  edgecolor="none", ncol=1 if len(ax.get_lines()) < 9 else 2)
+        legend_below(ax, ncol=2, columnspacing=1.0)
         ax.grid(alpha=0.25, which="both", lw=0.4)
         sm = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
         fig.colorbar(sm, ax=ax, label="|k| (shell)", pad=0.01)
@@ -241,8 +242,8 @@ def fig_fprinciple_filter(res):
     dl = res.get("spectral/filter/delta")
     cl = res.get("spectral/filter/converged_step_low")
     ch = res.get("spectral/filter/converged_step_high")
-    fig, axes, runs, more = run_panels(res, "spectral/filter/e_low", FILTER_TITLE,
-                                       w=5.0, h=3.8)
+    fig, axes, runs, more = run_panels(res, "spectral/filter/e_low",
+                                       FILTER_TITLE, w=4.6, h=4.8)
     if runs is None:
         return fig
     for ax, (p, (w, s)) in zip(axes, runs):
@@ -272,8 +273,8 @@ def fig_fprinciple_filter(res):
         ax.set_ylabel("relative error of the filtered part")
         ax.set_title(_run_title(res, p, w, s) + "\n"
                      + _verdict_text(res, p, w, s), fontsize=8.5)
-        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
-                  edgecolor="none")
+        # under the panel: inside, it hides the curves it describes
+        legend_below(ax, ncol=2, columnspacing=1.0)
         ax.grid(alpha=0.25, which="both", lw=0.4)
     _suptitle(fig, f"{FILTER_TITLE}"
                  f"{os.path.basename(res.path)}: e_low (solid, low-pass "

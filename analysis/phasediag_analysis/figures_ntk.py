@@ -6,25 +6,25 @@ import os
 
 import numpy as np
 
-from .figures_common import (MARKERS, PEAK_COLORS, _point_color,
-                             _run_title, _subplots, _suptitle, check_panel,
-                             pyplot, run_panels, snapshot_rows)
+from .figures_common import (LEGEND_FONT, MARKERS, PEAK_COLORS, _run_title,
+                             _subplots, _suptitle, check_panel, legend_below,
+                             point_label, pyplot, run_panels, snapshot_rows)
 from .io import NOT_RUN
-from .theory import regime_name
+from .theory import fit_slope, regime_color, regime_name
 
 
 PROJECTION_TITLE = "Residual along the NTK eigenvectors — "
 TEST_CURVES_TITLE = "Test set (1-D) — "
 
 
-def _geo_mean_by_width(res, vals):
-    """Geometric mean over seeds of the finite positive values [W, S]."""
+def _rms_by_width(res, vals):
+    """Root mean square over seeds of the finite values [W, S] (NaN where
+    none): the README and the job files quote these numbers."""
     out = []
     for w in range(res.W):
         v = np.asarray(vals[w], float)
-        v = v[np.isfinite(v) & (v > 0)]
-        out.append(float(v[0]) if len(v) == 1 else
-                   math.exp(np.log(v).mean()) if len(v) else math.nan)
+        v = v[np.isfinite(v)]
+        out.append(math.sqrt(float((v * v).mean())) if len(v) else math.nan)
     return np.array(out)
 
 
@@ -35,13 +35,47 @@ NTK_WIDTH_PANELS = [
 ]
 
 
+def _same_values(a, b):
+    """True when two points' [W, S] arrays hold the same numbers (to
+    rounding) where either is finite."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    fa, fb = np.isfinite(a), np.isfinite(b)
+    return bool(fa.any() and np.array_equal(fa, fb) and
+                np.allclose(a[fa], b[fb], rtol=1e-9, atol=0.0))
+
+
+def _identical_groups(res, a, points):
+    """The points grouped by identical values of a (dist0 is the same at
+    every point that shares gamma' and the seeds: the kernels differ only by
+    a scale factor, which the relative distance removes)."""
+    groups = []
+    for p in points:
+        for g in groups:
+            if _same_values(a[g[0]], a[p]):
+                g.append(p)
+                break
+        else:
+            groups.append([p])
+    return groups
+
+
+def _short_label(res, p):
+    """A scheme's name, or the grid point's "γ = 1.75, γ' = 0" (legends of
+    three panels side by side have room for little more)."""
+    return res.label[p] or point_label(res, p)
+
+
 def fig_ntk_width(res):
-    """NTK observables against width, log-log, one line per point
-    (geometric mean over seeds, gid '<name>_mean:<p>') and every run as a
-    dot (scatter gid '<name>:<p>', offsets (width, value)): dist0 with an
-    m^-1/2 guide (gid 'guide'), kernel_change, and the linearity error on
-    the test set (training set without one); name = dist0, kernel_change,
-    linearity.  None without /ntk/dist0 and /ntk/kernel_change."""
+    """NTK observables against width, log-log: every run as a dot (scatter
+    gid '<name>:<p>', offsets (width, value)), colored by the point's
+    empirical regime; one line per point through the root mean square over
+    seeds (gid '<name>_rms:<p>[,<p>...]': points with identical values share
+    one line, named in its label), the least-squares fit of log value
+    against log m over the runs dashed (gid '<name>_fit:<p>[,...]', its
+    slope in the legend); dist0 with an m^-1/2 guide (gid 'guide'),
+    kernel_change, and the linearity error on the test set (training set
+    without one); name = dist0, kernel_change, linearity.  None without
+    /ntk/dist0 and /ntk/kernel_change."""
     panels = []
     for key, name, ylab in NTK_WIDTH_PANELS:
         if name == "linearity" and res.get(key) is None:
@@ -50,34 +84,62 @@ def fig_ntk_width(res):
             panels.append((key, name, ylab))
     if not panels:
         return None
-    fig, axes = _subplots(len(panels), w=5.0, h=4.0)
+    pts = list(range(res.P))
+    nlines = max(len(_identical_groups(res, res.get(k), pts))
+                 for k, _, _ in panels)
+    fig, axes = _subplots(len(panels), w=4.6, h=3.3 + 0.2 * (nlines + 2))
     m = res.width.astype(float)
     for ax, (key, name, ylab) in zip(axes, panels):
-        a = res.get(key)
-        for i, p in enumerate(range(res.P)):
-            col = _point_color(i)
-            mk = MARKERS[i % len(MARKERS)]
+        a = np.asarray(res.get(key), float)
+        for i, p in enumerate(pts):
+            col = regime_color(res.phase["regime"][p])
             ok = np.isfinite(a[p]) & (a[p] > 0) & (res.status[p] != NOT_RUN)
             ws = np.broadcast_to(m[:, None], ok.shape)[ok]
-            sc = ax.scatter(ws, np.asarray(a[p])[ok], s=16, color=col,
-                            marker=mk, alpha=0.7, lw=0, zorder=3)
+            sc = ax.scatter(ws, a[p][ok], s=16, color=col,
+                            marker=MARKERS[i % len(MARKERS)], alpha=0.6,
+                            lw=0, zorder=3)
             sc.set_gid(f"{name}:{p}")
-            gm = _geo_mean_by_width(res, a[p])
-            ax.plot(m, gm, color=col, lw=1.3, marker=mk, ms=4,
-                    gid=f"{name}_mean:{p}",
-                    label=f"{res.point_name(p)} "
-                    f"[{regime_name(res.phase['regime'][p])}]")
+        for group in _identical_groups(res, a, pts):
+            p = group[0]
+            i = pts.index(p)
+            regimes = {int(res.phase["regime"][q]) for q in group}
+            col = (regime_color(res.phase["regime"][p]) if len(regimes) == 1
+                   else "0.2")
+            gid = ",".join(str(q) for q in group)
+            names = "; ".join(_short_label(res, q) for q in group)
+            if len(group) > 1:
+                # one line for several points: say so, else a reader looks
+                # for the lines of the others
+                names = f"{names}\n(identical)"
+            else:
+                names += f" [{regime_name(res.phase['regime'][p])}]"
+            done = (res.status[p] != NOT_RUN) & np.isfinite(a[p]) & \
+                (a[p] > 0)
+            lw_, lv = np.broadcast_to(m[:, None], done.shape)[done], \
+                a[p][done]
+            slope, err = fit_slope(np.log(lw_), np.log(lv)) if len(lv) \
+                else (math.nan, math.nan)
+            if math.isfinite(slope):
+                names += (f": slope {slope:+.2f}"
+                          + (f" ± {err:.2f}" if math.isfinite(err) else ""))
+            ax.plot(m, _rms_by_width(res, np.where(
+                res.status[p] != NOT_RUN, a[p], np.nan)), color=col, lw=1.3,
+                marker=MARKERS[i % len(MARKERS)], ms=4, gid=f"{name}_rms:{gid}",
+                label=names)
+            if math.isfinite(slope):
+                c = np.log(lv).mean() - slope * np.log(lw_).mean()
+                xx = np.array([lw_.min(), lw_.max()])
+                ax.plot(xx, np.exp(c + slope * np.log(xx)), color=col,
+                        ls=":", lw=1.0, gid=f"{name}_fit:{gid}")
         if name == "dist0":
-            allv = np.asarray(a, float)
-            okv = np.isfinite(allv) & (allv > 0)
+            okv = np.isfinite(a) & (a > 0)
             if okv.any() and len(m) and np.all(m > 0):
-                y0 = math.exp(np.log(allv[okv]).mean())
+                y0 = math.exp(np.log(a[okv]).mean())
                 mm = np.array([m.min(), m.max()])
                 gm0 = math.exp(np.log(mm).mean())
                 ax.plot(mm, y0 * (mm / gm0) ** -0.5, color="black", ls="--",
                         lw=1.0, gid="guide", label="∝ m^-1/2 (guide)")
-        check_panel(ax, np.asarray(a, float)[res.status != NOT_RUN], name,
-                    log="xy")
+        check_panel(ax, a[res.status != NOT_RUN], name, log="xy")
         ax.set_xlabel("width m")
         ax.set_ylabel(ylab)
         title = {"dist0": "distance to the infinite-width kernel at t = 0",
@@ -87,10 +149,11 @@ def fig_ntk_width(res):
                  + ")"}[name]
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.25, which="both", lw=0.4)
-        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
-                  edgecolor="none")
+        legend_below(ax)
     _suptitle(fig, f"NTK against width — {os.path.basename(res.path)} (line: "
-                 "geometric mean over seeds, dots: runs)")
+                 "root mean square over seeds, dots: runs, dotted: "
+                 "least-squares fit of log value against log m over the "
+                 "runs, its slope in the legend; color: empirical regime)")
     fig.tight_layout()
     return fig
 
@@ -98,22 +161,55 @@ def fig_ntk_width(res):
 NTK_COMPONENTS = 4   # residual components drawn per run
 
 
+def loss_agreement(net, lin):
+    """Largest |L_net / L_lin - 1| over the snapshots where both losses are
+    finite and positive (NaN when none): how closely the linear theory's
+    loss follows the trained network's."""
+    net, lin = np.asarray(net, float), np.asarray(lin, float)
+    ok = np.isfinite(net) & np.isfinite(lin) & (net > 0) & (lin > 0)
+    return float(np.abs(net[ok] / lin[ok] - 1).max()) if ok.any() \
+        else math.nan
+
+
 def fig_ntk_projection(res):
     """Residual f − y along the closed-form kernel's top eigenvectors
-    against flow time, one panel per point (chosen run): |projection| solid
-    (gid 'proj:<p>:<j>', x = /snapshots/time, y = |projection|), the linear
-    theory's |projection_linear| dashed (gid 'projlin:<p>:<j>'), the top
-    NTK_COMPONENTS components.  None without /ntk/projection."""
+    against flow time, one column per point (chosen run): |projection|
+    solid (gid 'proj:<p>:<j>', x = /snapshots/time, y = |projection|), the
+    linear theory's |projection_linear| dashed (gid 'projlin:<p>:<j>'), the
+    top NTK_COMPONENTS components; below, when the file has
+    /ntk/loss_linear, the network's loss at the snapshots
+    (/snapshots/loss, gid 'loss_net:<p>') and the linear theory's
+    (/ntk/loss_linear, dashed, gid 'loss_lin:<p>') with their largest
+    relative difference in the title.  None without /ntk/projection."""
     pr = res.get("ntk/projection")
     if pr is None or res.get("snapshots/step") is None or \
             res.get("snapshots/time") is None:
         return None
     pl = res.get("ntk/projection_linear")
+    ll, ln = res.get("ntk/loss_linear"), res.get("snapshots/loss")
+    with_loss = ll is not None and ln is not None
     lam = res.get("ntk/eigenvalues_closed")
     fig, axes, runs, more = run_panels(res, "ntk/projection", PROJECTION_TITLE,
-                                       w=5.0, h=3.8)
+                                       w=4.6, h=4.4)
     if runs is None:
         return fig
+    if with_loss:   # a loss panel under each projection panel
+        pyplot().close(fig)
+        plt = pyplot()
+        ncols = min(3, len(runs))
+        nrows = math.ceil(len(runs) / ncols)
+        fig, grid = plt.subplots(
+            2 * nrows, ncols, figsize=(4.6 * ncols, 7.4 * nrows),
+            squeeze=False, gridspec_kw=dict(height_ratios=[1.3, 1] * nrows))
+        axes, loss_axes = [], []
+        for k in range(nrows * ncols):
+            r, c = divmod(k, ncols)
+            if k < len(runs):
+                axes.append(grid[2 * r, c])
+                loss_axes.append(grid[2 * r + 1, c])
+            else:
+                grid[2 * r, c].set_visible(False)
+                grid[2 * r + 1, c].set_visible(False)
     for ax, (p, (w, s)) in zip(axes, runs):
         rows, _, time = snapshot_rows(res, p, w, s)
         for j in range(min(NTK_COMPONENTS, pr.shape[-1])):
@@ -132,25 +228,51 @@ def fig_ntk_projection(res):
         solid = solid[np.isfinite(solid) & (solid > 0)]
         if len(solid):   # the linear theory decays to 1e-300: clip
             ax.set_ylim(bottom=solid.min() / 100, top=solid.max() * 3)
-        pos = time[np.isfinite(time) & (time > 0)] if time is not None \
-            else np.array([])
-        ax.set_xscale("symlog", linthresh=float(pos.min()) if len(pos)
-                      else 1.0)
-        ax.set_xlim(left=0)
+        _symlog_time(ax, time)
         check_panel(ax, np.abs(np.asarray(pr[p, w, s], float)[rows][
             :, :NTK_COMPONENTS]), "|projection|", log="y")
         ax.set_xlabel("flow time t (log; 0 at the left)")
         ax.set_ylabel("|⟨f − y, v_j⟩|")
         ax.set_title(_run_title(res, p, w, s), fontsize=8.5)
         ax.grid(alpha=0.25, which="both", lw=0.4)
-        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
-                  edgecolor="none")
+        # under the panel: inside, it hides the decay it describes and the
+        # panel's notes
+        legend_below(ax, ncol=2, columnspacing=1.0, handlelength=1.6)
+    if with_loss:
+        for ax, (p, (w, s)) in zip(loss_axes, runs):
+            rows, _, time = snapshot_rows(res, p, w, s)
+            net = np.asarray(ln[p, w, s], float)[rows]
+            lin = np.asarray(ll[p, w, s], float)[rows]
+            ax.plot(time, net, color="black", lw=1.5, gid=f"loss_net:{p}",
+                    label="trained network (/snapshots/loss)")
+            ax.plot(time, lin, color="#D55E00", lw=1.3, ls="--",
+                    gid=f"loss_lin:{p}", label="linear theory (loss_linear)")
+            _symlog_time(ax, time)
+            check_panel(ax, np.concatenate([net, lin]), "loss", log="y")
+            d = loss_agreement(net, lin)
+            ax.set_title("loss: largest |L_net / L_lin − 1| = "
+                         + (f"{100 * d:.3g}%" if math.isfinite(d) else "-"),
+                         fontsize=8.5)
+            ax.set_xlabel("flow time t (log; 0 at the left)")
+            ax.set_ylabel("training loss")
+            ax.grid(alpha=0.25, which="both", lw=0.4)
+            ax.legend(fontsize=LEGEND_FONT, frameon=True, framealpha=0.8,
+                      edgecolor="none", loc="lower left")
     _suptitle(fig, f"{PROJECTION_TITLE}"
                  f"{os.path.basename(res.path)}: trained network (solid) and "
                  "linear theory (dashed), largest eigenvalue first"
+                 + ("; below: the losses" if with_loss else "")
                  + (f"; {more} more points not shown" if more else ""))
     fig.tight_layout()
     return fig
+
+
+def _symlog_time(ax, time):
+    """A log time axis that still shows t = 0 (at the left)."""
+    pos = time[np.isfinite(time) & (time > 0)] if time is not None \
+        else np.array([])
+    ax.set_xscale("symlog", linthresh=float(pos.min()) if len(pos) else 1.0)
+    ax.set_xlim(left=0)
 
 
 TEST_CURVES = [  # dataset, gid prefix, label, style
@@ -185,7 +307,7 @@ def fig_test_curves(res):
     xt = np.asarray(xt, float).ravel()
     order = np.argsort(xt, kind="stable")
     fig, axes, runs, more = run_panels(res, curves[0][0], TEST_CURVES_TITLE,
-                                       w=5.0, h=3.8)
+                                       w=4.6, h=4.6)
     if runs is None:
         return fig
     for ax, (p, (w, s)) in zip(axes, runs):
@@ -214,8 +336,8 @@ def fig_test_curves(res):
         ax.set_xlabel("x")
         ax.set_ylabel("y")
         ax.grid(alpha=0.25, lw=0.4)
-        ax.legend(fontsize=6.5, frameon=True, framealpha=0.8,
-                  edgecolor="none")
+        # under the panel: the curves fill it (a sines target)
+        legend_below(ax, ncol=2, columnspacing=1.0)
     _suptitle(fig, f"{TEST_CURVES_TITLE}{os.path.basename(res.path)}: "
                  "the trained "
                  "network against the linear theories"
@@ -296,7 +418,7 @@ def fig_test_error(res):
                                                 if res.label[p] else "")
                                 for p in range(res.P)], fontsize=7.5)
         ax.grid(alpha=0.25, which="both", lw=0.4)
-        ax.legend(fontsize=7, frameon=False, title="width", title_fontsize=7)
+        ax.legend(fontsize=LEGEND_FONT, frameon=False, title="width", title_fontsize=7)
         ax.set_title({"test_rel_error": "test relative error",
                       "test_accuracy": "test accuracy"}[key], fontsize=9)
     _suptitle(fig, f"Generalization — {os.path.basename(res.path)}: test error "

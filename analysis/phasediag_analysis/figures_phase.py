@@ -6,25 +6,32 @@ import os
 
 import numpy as np
 
-from .figures_common import (MARKERS, _finite_range, _panel_label,
-                             _pick_run, _regime_handles, _subplots,
-                             _suptitle, check_panel, note_figure,
-                             panel_groups, pyplot)
+from .figures_common import (LEGEND_FONT, MARKERS, NOTE_FONT, _finite_range,
+                             _panel_label, _pick_run, _regime_handles,
+                             _subplots, _suptitle, check_panel, legend_below,
+                             note_figure, panel_groups, point_label, pyplot)
 from .io import CONVERGED, NOT_RUN, open_h5, status_name
 from .theory import (CONDENSED, CRITICAL, LINEAR, REGIME_COLORS,
                      UNDETERMINED, boundary_lines, regime_color, regime_name)
 
 
 def fig_phase_diagram(res):
-    """Points in the (gamma', gamma) plane colored by empirical regime, the
-    theoretical boundary, rings where the regime disagrees with theory, the
-    named schemes labelled.  Artists for checks: the scatter with gid
+    """Two views of the points in the (gamma', gamma) plane.  Left: colored
+    by empirical regime, the theoretical boundary, rings where the regime
+    disagrees with theory, the named schemes labelled.  Right: colored by
+    the RD slope itself on a diverging map centred on 0 (a threshold view
+    shows +0.15 and +0.99 alike; the slope's size says how far into its
+    regime a point is), the boundary, and the band of the critical regime
+    marked on the color bar.  Artists for checks: the scatter with gid
     'points' (offsets (gamma', gamma), facecolors by regime), the scatter
-    with gid 'disagree', the lines with gid 'boundary'."""
+    with gid 'disagree', the lines with gid 'boundary' (left panel); the
+    scatter with gid 'slopes' (offsets (gamma', gamma), array = the finite
+    slopes) and 'no_slope' (points without one) on the right."""
     plt = pyplot()
     ph = res.phase
     x, y = res.gamma_prime, res.gamma
-    fig, ax = plt.subplots(figsize=(8.6, 6.2))
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(13.0, 5.6),
+                                  gridspec_kw=dict(width_ratios=(1, 1)))
     fin = np.isfinite(x) & np.isfinite(y)
     xmin, xmax = _finite_range(x[fin])
     ymin, ymax = _finite_range(y[fin])
@@ -39,17 +46,12 @@ def fig_phase_diagram(res):
                     alpha=0.07, lw=0, zorder=0)
     ax.fill_between(xs, np.minimum(b, yhi), yhi,
                     color=REGIME_COLORS[CONDENSED], alpha=0.07, lw=0, zorder=0)
-    for i, (bx, by) in enumerate(boundary_lines(xlo, xhi)):
-        ax.plot(bx, by, color="black", lw=1.6, zorder=1, gid="boundary",
-                label="critical boundary (theory)" if i == 0 else None)
-    ax.text(xlo + 0.04 * (xhi - xlo), ylo + 0.04 * (yhi - ylo),
-            "linear (theory)", color=REGIME_COLORS[LINEAR], fontsize=9,
-            alpha=0.8, va="bottom")
-    ax.text(xlo + 0.04 * (xhi - xlo), yhi - 0.04 * (yhi - ylo),
-            "condensed (theory)", color=REGIME_COLORS[CONDENSED], fontsize=9,
-            alpha=0.8, va="top")
+    for a in (ax, ax2):
+        for i, (bx, by) in enumerate(boundary_lines(xlo, xhi)):
+            a.plot(bx, by, color="black", lw=1.6, zorder=1, gid="boundary",
+                   label="critical boundary (theory)" if i == 0 else None)
 
-    size = float(np.clip(6000.0 / max(res.P, 1), 25, 140))
+    size = float(np.clip(4500.0 / max(res.P, 1), 25, 120))
     colors = [regime_color(r) for r in ph["regime"]]
     sc = ax.scatter(x, y, s=size, c=colors, edgecolors="white",
                     linewidths=0.6, zorder=3)
@@ -71,22 +73,31 @@ def fig_phase_diagram(res):
         if small and grid_pts:
             s = ph["slope"][grid_pts[0]]
             ax.annotate(f"{s:+.2f}" if math.isfinite(s) else "nan",
-                        (px, py), xytext=(0, -11), textcoords="offset points",
-                        ha="center", va="top", fontsize=6.5, color="0.25")
+                        (px, py), xytext=(0, -10), textcoords="offset points",
+                        ha="center", va="top", fontsize=7.5, color="0.25")
         if named:
+            # name and slope on two lines: one line is wider than the
+            # space to the next grid point
             txt = "\n".join(
-                f"{res.label[p]}" + (f" {ph['slope'][p]:+.2f}" if small and
+                f"{res.label[p]}" + (f"\n{ph['slope'][p]:+.2f}" if small and
                                      math.isfinite(ph["slope"][p]) else "")
                 for p in named)
-            ax.annotate(txt, (px, py), xytext=(8, 6),
-                        textcoords="offset points", fontsize=7.5,
-                        ha="left", va="bottom", gid="scheme_label",
-                        bbox=dict(boxstyle="round,pad=0.2", fc="white",
-                                  ec="0.6", alpha=0.85), zorder=5)
-    ax.set_xlim(xlo, xhi)
-    ax.set_ylim(ylo, yhi)
-    ax.set_xlabel("γ'  (gamma_prime: β₁ = β₂ m^-γ')")
-    ax.set_ylabel("γ  (gamma: α = β₁β₂ m^γ)")
+            for a in (ax, ax2):
+                # right of the point, starting level with it: below the
+                # point is its own slope, above it the slope of the point
+                # above
+                a.annotate(txt, (px, py), xytext=(10, 4),
+                           textcoords="offset points", fontsize=7.5,
+                           ha="left", va="top", gid="scheme_label",
+                           bbox=dict(boxstyle="round,pad=0.2", fc="white",
+                                     ec="0.6", alpha=0.85), zorder=5,
+                           annotation_clip=True)
+    for a in (ax, ax2):
+        a.set_xlim(xlo, xhi)
+        a.set_ylim(ylo, yhi)
+        a.set_xlabel("γ'  (gamma_prime: β₁ = β₂ m^-γ')")
+        a.set_ylabel("γ  (gamma: α = β₁β₂ m^γ)")
+        a.grid(alpha=0.25, lw=0.5)
     nagree, nclass = int(ph["agree"].sum()), int(ph["verdict"].sum())
     if res.W < 2:
         verdict = "no classification (one width per point)"
@@ -95,19 +106,22 @@ def fig_phase_diagram(res):
     else:
         verdict = (f"{nagree} of {nclass} classified points agree with the "
                    "theorem")
-    ax.set_title(f"Phase diagram — {os.path.basename(res.path)}: {verdict}",
-                 fontsize=10)
+    ax.set_title(f"empirical regime: {verdict}", fontsize=9)
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     extra = [Line2D([], [], color="black", lw=1.6,
                     label="critical boundary (theory)"),
-             Line2D([], [], ls="", marker="o", ms=12, mfc="none", mec="black",
+             Patch(fc=REGIME_COLORS[LINEAR], alpha=0.15,
+                   label="linear region (theory)"),
+             Patch(fc=REGIME_COLORS[CONDENSED], alpha=0.15,
+                   label="condensed region (theory)"),
+             Line2D([], [], ls="", marker="o", ms=10, mfc="none", mec="black",
                     mew=1.6, label="disagrees with theory")]
-    ax.legend(handles=_regime_handles(extra), title="empirical regime",
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              title_fontsize=8, frameon=False)
-    if small:
-        ax.text(1.01, 0.02, "numbers: RD slope\nd log RD / d log m",
-                transform=ax.transAxes, fontsize=7, color="0.3", va="bottom")
+    # below the panel: inside it would hide points of a full grid
+    ax.legend(handles=_regime_handles(extra), loc="upper center",
+              bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=LEGEND_FONT,
+              frameon=False, columnspacing=1.2, handletextpad=0.4)
+    _slope_view(res, ax2, size, band=res.band)
     warn = []
     if res.phase_source != "file":
         warn.append(f"regimes {res.phase_source} by the analysis (see notes)")
@@ -120,10 +134,52 @@ def fig_phase_diagram(res):
     if warn:
         ax.text(0.5, 0.01 if fin.all() else 0.06, "; ".join(warn),
                 transform=ax.transAxes, ha="center", va="bottom",
-                fontsize=7.5, color="crimson", gid="warning")
-    ax.grid(alpha=0.25, lw=0.5)
+                fontsize=NOTE_FONT, color="crimson", gid="warning")
+    _suptitle(fig, f"Phase diagram — {os.path.basename(res.path)}"
+              + ("  (numbers: RD slope d log RD / d log m)" if small else ""),
+              fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _slope_view(res, ax, size, band):
+    """The right panel of the phase diagram: the points colored by their RD
+    slope (diverging map, 0 white, linear side blue and condensed side red
+    as the regime colors), points without a slope as grey crosses, a color
+    bar with the critical band +-band marked."""
+    from matplotlib.colors import TwoSlopeNorm
+    ph = res.phase
+    x, y, s = res.gamma_prime, res.gamma, np.asarray(ph["slope"], float)
+    where = np.isfinite(x) & np.isfinite(y)
+    ok = np.isfinite(s) & where
+    # each side of 0 scaled to its own largest slope: condensed slopes are
+    # much smaller than the steepest linear ones (+1 against -3), and one
+    # symmetric scale would leave every condensed point pale; at least
+    # twice the band, so the critical band is a pale stripe
+    b2 = 2 * band if math.isfinite(band) and band > 0 else 0.2
+    lo = min(-b2, float(s[ok].min()) if ok.any() else -1.0)
+    hi = max(b2, float(s[ok].max()) if ok.any() else 1.0)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=lo, vmax=hi)
+    sc = ax.scatter(x[ok], y[ok], c=s[ok], cmap="RdBu_r", norm=norm,
+                    s=size, edgecolors="0.35", linewidths=0.6, zorder=3)
+    sc.set_gid("slopes")
+    nos = ax.scatter(x[~ok & where], y[~ok & where], marker="x",
+                     s=size * 0.5, color=REGIME_COLORS[UNDETERMINED],
+                     zorder=3, label="no slope")
+    nos.set_gid("no_slope")
+    cb = ax.figure.colorbar(sc, ax=ax, fraction=0.06, pad=0.02)
+    cb.ax.tick_params(labelsize=8)
+    label = "RD slope d log RD / d log m"
+    if math.isfinite(band):
+        for v in (-band, band):
+            cb.ax.axhline(v, color="black", lw=0.9, ls="--")
+        label += f"  (dashed: critical band ±{band:g})"
+    cb.set_label(label, fontsize=8.5)
+    ax.set_title("RD slope: blue falls with width (linear), red grows "
+                 "(condensed)", fontsize=9)
+    if (~ok).any():
+        ax.legend(loc="upper right", fontsize=LEGEND_FONT, framealpha=0.85,
+                  edgecolor="none")
 
 
 def fig_rd_width(res):
@@ -135,7 +191,7 @@ def fig_rd_width(res):
         return None
     ph = res.phase
     groups = panel_groups(res)
-    fig, axes = _subplots(len(groups))
+    fig, axes = _subplots(len(groups), h=_legend_panel_height(groups))
     rd = res.runs["rd_w"]
     for ax, (title, pts) in zip(axes, groups):
         scheme_panel = title == "named schemes"
@@ -178,9 +234,7 @@ def fig_rd_width(res):
         ax.grid(alpha=0.25, which="both", lw=0.4)
         ax.set_xlabel("width m")
         ax.set_ylabel("RD of w at t*")
-        n = len(pts)
-        ax.legend(fontsize=6.5 if n <= 8 else 5.5, ncol=1 if n <= 8 else 2,
-                  frameon=False, loc="best")
+        _legend_below(ax)
     _suptitle(fig, f"Relative distance RD against width — "
                  f"{os.path.basename(res.path)}  (line: geometric mean of "
                  "converged seeds, dots: runs, x: not converged, dashed: fit; "
@@ -189,6 +243,17 @@ def fig_rd_width(res):
                     "not run" if res.not_run else ""))
     fig.tight_layout()
     return fig
+
+
+def _legend_panel_height(groups):
+    """Height (inches) of a panel with its legend below it (_legend_below):
+    the plot, plus one line of legend per point of the fullest panel."""
+    n = max((len(pts) for _, pts in groups), default=1)
+    return 3.3 + 0.17 * n
+
+
+def _legend_below(ax):
+    legend_below(ax, handlelength=2.2)
 
 
 def _rd_why(rd):
@@ -204,9 +269,27 @@ def _rd_why(rd):
     return ""
 
 
+def loss_time_scale(res, runs):
+    """The factor each drawn run's flow time is multiplied by: /runs/
+    lambda_max (the run's estimate of the Gram matrix's largest eigenvalue)
+    when every run in `runs` [(p, w, s)] has a finite positive one, else 1
+    for all.  1/lambda_max is the natural time scale of the flow (the
+    fastest mode's): points of a scan differ in it by many decades (alpha
+    and beta scale with m^gamma and m^-gamma'), and in its units the curves
+    of a panel share one axis (t* lambda_max is about the number of gd
+    steps).  Returns ({(p, w, s): factor}, scaled: bool)."""
+    lm = res.runs.get("lambda_max")
+    vals = {r: (float(lm[r]) if lm is not None else math.nan) for r in runs}
+    scaled = bool(runs) and all(math.isfinite(v) and v > 0
+                                for v in vals.values())
+    return {r: (vals[r] if scaled else 1.0) for r in runs}, scaled
+
+
 def fig_loss_curves(res):
     """Training loss against flow time (log-log) from /history, one line per
     point (gid 'loss:<p>') at the largest width with a record, tol dashed.
+    The flow time is in units of 1/lambda_max when every drawn run has
+    /runs/lambda_max (loss_time_scale; x = lambda_max t), else as stored.
     None without /history."""
     if "loss" not in res.history or "time" not in res.history:
         return None
@@ -214,21 +297,24 @@ def fig_loss_curves(res):
     loss, time = res.history["loss"], res.history["time"]
     groups = panel_groups(res)
     step = res.history.get("step")
-    fig, axes = _subplots(len(groups))
+    picked = {p: _pick_run(res, p, loss) for p in range(res.P)}
+    factor, scaled = loss_time_scale(
+        res, [(p, *ws) for p, ws in picked.items() if ws is not None])
+    fig, axes = _subplots(len(groups), h=_legend_panel_height(groups))
     for ax, (title, pts) in zip(axes, groups):
         scheme_panel = title == "named schemes"
         drawn = []   # the loss values of the records drawn
         bad_t = 0    # records whose flow time the log axis cannot show
         for i, p in enumerate(pts):
             col = regime_color(ph["regime"][p])
-            ws = _pick_run(res, p, loss)
+            ws = picked[p]
             lab = _panel_label(res, p, scheme_panel)
             if ws is None:
                 ax.plot([], [], color=col, label=f"{lab}: no history",
                         gid=f"loss:{p}")
                 continue
             w, s = ws
-            t, l = time[p, w, s], loss[p, w, s]
+            t, l = time[p, w, s] * factor[p, w, s], loss[p, w, s]
             ok = np.isfinite(t) & np.isfinite(l) & (t > 0) & (l > 0)
             # records: rows with a step (padding is NaN) but the initial
             # one at t = 0, which the log time axis cannot show
@@ -253,15 +339,17 @@ def fig_loss_curves(res):
                          "run?)"))
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.25, which="both", lw=0.4)
-        ax.set_xlabel("flow time t (sum of accepted steps)")
+        ax.set_xlabel("λ_max · t  (flow time in units of 1/λ_max)" if scaled
+                      else "flow time t (sum of accepted steps)")
         ax.set_ylabel("training loss")
-        n = len(pts)
-        ax.legend(fontsize=6.5 if n <= 8 else 5.5, ncol=1 if n <= 8 else 2,
-                  frameon=True, framealpha=0.8, edgecolor="none", loc="best")
+        _legend_below(ax)
     mw = f"m = {res.width[-1]}, seed {res.seed[0]}" if res.W and res.S else ""
     _suptitle(fig, f"Loss curves — {os.path.basename(res.path)}  ({mw} unless "
                  f"noted; dashed: tol = {res.tol:g}; color: empirical "
-                 "regime)")
+                 "regime; "
+              + ("time in units of each run's 1/λ_max, the inverse of the "
+                 "largest eigenvalue of its Gram matrix)" if scaled else
+                 "flow time as stored: some run has no λ_max)"))
     fig.tight_layout()
     return fig
 
@@ -323,7 +411,13 @@ def fig_condensation(res):
             o = F["orientation" + suffix][p, w, s]
             a = F["amplitude" + suffix][p, w, s]
             ok = np.isfinite(o) & np.isfinite(a)
-            sc = ax.scatter(o[ok], a[ok], s=14, color=col,
+            # amplitudes relative to the panel's largest: raw amplitudes
+            # run from 1e-5 to 1e10 across regimes and times (alpha and
+            # beta scale with powers of m), and what the panel shows is how
+            # the amplitude is shared among orientations
+            amax = float(np.abs(a[ok]).max()) if ok.any() else math.nan
+            rel = a / amax if math.isfinite(amax) and amax > 0 else a
+            sc = ax.scatter(o[ok], rel[ok], s=14, color=col,
                             alpha=0.55 if suffix == "0" else 0.85, lw=0)
             sc.set_gid(f"cond{suffix}:{p}")
             lo = -math.pi if (ok.any() and np.nanmin(o[ok]) < 0) else 0.0
@@ -331,7 +425,7 @@ def fig_condensation(res):
             ticks = np.arange(lo, math.pi + 1e-9, math.pi / 2)
             ax.set_xticks(ticks)
             ax.set_xticklabels([_pi_label(t) for t in ticks])
-            ax.set_ylim(bottom=min(0.0, _finite_range(a[ok])[0]))
+            ax.set_ylim(min(0.0, _finite_range(rel[ok])[0]), 1.18)
             # sampled neurons (NaN in both: padding beyond the width)
             sampled = np.isfinite(o) | np.isfinite(a)
             check_panel(ax, np.where(ok, a, np.nan)[sampled], "neuron",
@@ -342,20 +436,23 @@ def fig_condensation(res):
             if cname in F and math.isfinite(F[cname][p, w, s]):
                 neff = f", N_eff = {F[cname][p, w, s]:.3g}"
             ax.text(0.02, 0.97, ("t = 0" if suffix == "0" else "t = t*")
-                    + neff, transform=ax.transAxes, va="top", fontsize=8,
+                    + neff + (f"; largest {amax:.3g}" if math.isfinite(amax)
+                              else ""),
+                    transform=ax.transAxes, va="top", fontsize=8,
                     bbox=dict(fc="white", ec="none", alpha=0.7))
             ax.set_xlabel("orientation (rad)")
             if j == 0:
-                ax.set_ylabel("amplitude |a| |(w, b)|")
+                ax.set_ylabel("amplitude / largest of the panel")
         axes[0, j].set_title(
-            f"{regime_name(r)}: {res.point_name(p)}\n"
+            f"{regime_name(r)}: {point_label(res, p)}\n"
             f"m = {res.width[w]}, seed {res.seed[s]}, "
             f"{int(np.isfinite(F['amplitude1'][p, w, s]).sum())} neurons"
             + ("" if res.status[p, w, s] == CONVERGED else
                f", {status_name(res.status[p, w, s], res.status_names)}"),
             fontsize=9, color=col)
     _suptitle(fig, f"Condensation — {os.path.basename(res.path)}: sampled "
-                 "neurons, initial (top) and at t* (bottom); orientation = "
+                 "neurons, initial (top) and at t* (bottom); amplitude |a| "
+                 "|(w, b)| relative to the panel's largest; orientation = "
                  "atan2(b, w) for d = 1")
     fig.tight_layout()
     return fig

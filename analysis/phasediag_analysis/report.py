@@ -24,13 +24,18 @@ th { background: #f0f0f0; } td.num { text-align: right;
 tr.no td { background: #fde8e8; }
 .swatch { display: inline-block; width: 0.9em; height: 0.9em;
           border-radius: 50%; vertical-align: middle; margin-right: 4px; }
-figure { margin: 1em 0; } figure img { max-width: 100%;
-         border: 1px solid #ddd; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; box-sizing: border-box;
+             border: 1px solid #ddd; display: block; }
+/* long file names and paths wrap instead of widening the page */
+h1, h3, p, li, figcaption { overflow-wrap: anywhere; }
 figcaption { font-size: 0.9em; color: #444; max-width: 1000px; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; }
 .notes li { color: #8a4b00; }
 .fignote { color: #8a1c00; font-size: 0.9em; margin: 0.2em 0; }
 .failed { color: #b00020; font-weight: bold; }
+div.wide { overflow-x: auto; }   /* a wide table scrolls, not the page */
+td { overflow-wrap: anywhere; }
 """
 
 
@@ -92,7 +97,7 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
                    '</h3><p class="failed">This figure could not be drawn: '
                    f'{e(fig["error"])}</p><figcaption>{e(fig["caption"])}'
                    '</figcaption></figure>')
-    out.append('<h2 id="summary">Summary</h2><table><tr>'
+    out.append('<h2 id="summary">Summary</h2><div class="wide"><table><tr>'
                + "".join(f"<th>{e(h)}</th>" for h in TABLE_HEADER)
                + "<th>boundary distance</th></tr>")
     ph = res.phase
@@ -105,7 +110,7 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
             f"<td>{_swatch(ph['regime'][p])}</td>"
             f"<td>{_swatch(ph['theory_regime'][p])}</td><td>{e(r[6])}</td>"
             f"<td class=num>{d:.3g}</td></tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     out.append(f"<p>Regimes: {e(res.phase_source)}; band {res.band:g} "
                "(|slope| &lt; band is critical).</p>")
     rs = s.get("run_observables")
@@ -113,7 +118,7 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
         lines = format_run_scalars(res, rs)
         keys = [(k, h) for k, h, _ in RUN_SCALARS if k in rs[0]]
         out.append('<h2 id="observables">Per-run observables</h2>'
-                   f"<p>{e(lines[0])}</p><table><tr>"
+                   f'<p>{e(lines[0])}</p><div class="wide"><table><tr>'
                    + "".join(f"<th>{e(h)}</th>" for h in
                              ["point", "m", "seed", "status"]
                              + [h for _, h in keys]) + "</tr>")
@@ -124,13 +129,13 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
                        f"<td>{e(r['status'])}</td>"
                        + "".join(f"<td class=num>{e(_cell(k, r[k]))}</td>"
                                  for k, _ in keys) + "</tr>")
-        out.append("</table>")
-    out.append('<h2 id="runs">Runs</h2><table><tr><th>status</th>'
+        out.append("</table></div>")
+    out.append('<h2 id="runs">Runs</h2><div class="wide"><table><tr><th>status</th>'
                "<th>runs</th></tr>")
     out += [f"<tr><td>{e(k)}</td><td class=num>{n}</td></tr>"
             for k, n in c["statuses"].items()]
-    out.append("</table>")
-    out.append('<h2 id="provenance">Provenance</h2><table>')
+    out.append("</table></div>")
+    out.append('<h2 id="provenance">Provenance</h2><div class="wide"><table>')
     out.append(f"<tr><th>file</th><td>{e(s['file'])}</td></tr>")
     for k in PROVENANCE_KEYS:
         v = s["provenance"][k]
@@ -140,7 +145,7 @@ def report_html(res, written, skipped, embed=False, outdir=".", failed=()):
         out.append(f"<tr><th>{k}</th><td>"
                    + e(", ".join(str(v) for v in s["provenance"][k]))
                    + "</td></tr>")
-    out.append("</table>")
+    out.append("</table></div>")
     out.append('<h2 id="config">Job file (config_text)</h2><pre>'
                + e(res.config_text or "(missing)") + "</pre>")
     out.append(f"<p><small>Written by pdreport on "

@@ -35,12 +35,28 @@ def test_phase_diagram_points_colors_boundary(res):
     assert set(res.phase["regime"]) == {0, 1, 2}
     (ring,) = by_gid(fig, "disagree")
     assert len(ring.get_offsets()) == 0
-    # boundary: gamma = 1 for gamma' <= 0, gamma' = gamma - 1 for gamma >= 1
+    # boundary: gamma = 1 for gamma' <= 0, gamma' = gamma - 1 for gamma >= 1,
+    # in both panels (regime view, slope view)
     bl = by_gid(fig, "boundary")
-    assert len(bl) == 2
-    (x1, y1), (x2, y2) = [(b.get_xdata(), b.get_ydata()) for b in bl]
-    assert np.all(x1 <= 0) and np.allclose(y1, 1)
-    assert np.all(x2 >= 0) and np.allclose(y2, np.asarray(x2) + 1)
+    assert len(bl) == 4
+    for ax in fig.axes[:2]:
+        (x1, y1), (x2, y2) = [(b.get_xdata(), b.get_ydata())
+                              for b in ax.get_lines()
+                              if b.get_gid() == "boundary"]
+        assert np.all(x1 <= 0) and np.allclose(y1, 1)
+        assert np.all(x2 >= 0) and np.allclose(y2, np.asarray(x2) + 1)
+    # the slope view: every point colored by its slope on a diverging map
+    # centred on 0, so +0.15 and +0.99 (both condensed) differ
+    (sl,) = by_gid(fig, "slopes")
+    ok = np.isfinite(res.phase["slope"])
+    assert np.allclose(sl.get_offsets(),
+                       np.column_stack([res.gamma_prime, res.gamma])[ok])
+    assert np.array_equal(np.asarray(sl.get_array()), res.phase["slope"][ok])
+    assert sl.norm(0.0) == 0.5 and sl.norm(sl.norm.vmax) == 1.0
+    assert sl.norm.vmin <= res.phase["slope"][ok].min()
+    assert sl.norm.vmax >= res.phase["slope"][ok].max()
+    rgba = sl.cmap(sl.norm(np.array([0.15, 0.99])))
+    assert np.abs(rgba[0] - rgba[1]).max() > 0.2
     texts = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "ntk" in texts and "mean_field" in texts
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
@@ -127,8 +143,10 @@ def test_condensation_one_column_per_regime(res):
                            for s2 in range(res.S))
             assert np.allclose(off[:, 0],
                                res.features["orientation" + suffix][p, w, s])
-            assert np.allclose(off[:, 1],
-                               res.features["amplitude" + suffix][p, w, s])
+            # the amplitudes relative to the panel's largest
+            amp = res.features["amplitude" + suffix][p, w, s]
+            assert np.allclose(off[:, 1], amp / np.abs(amp).max())
+            assert off[:, 1].max() == 1.0
     pa.pyplot().close(fig)
 
 

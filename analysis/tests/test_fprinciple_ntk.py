@@ -13,6 +13,7 @@ import pytest
 
 import phasediag_analysis as pa
 from phasediag_analysis import figures
+from phasediag_analysis.figures_common import point_label
 from conftest import run_tool
 
 
@@ -81,7 +82,7 @@ def check_peak_figure(path, r, method):
         assert not any(k.startswith(f"delta:{p}:") and
                        int(k.split(":")[2]) not in peaks for k in L)
         title = [ax.get_title() for ax in fig.axes if
-                 ax.get_title().startswith(r.point_name(p))][0]
+                 ax.get_title().startswith(point_label(r, p))][0]
         assert f"m = {r.width[w]}, seed {r.seed[s]}" in title
         assert f"verdict ρ = {verdict[p, w, s]:+.2f}" in title
     assert nconv >= 1
@@ -158,12 +159,32 @@ def test_ntk_width_figure(fpscans, loaded):
                      ("kernel_change", "ntk/kernel_change"),
                      ("linearity", "ntk/linearity_error_test")):
         a = read(path, ds)
+        # one line per group of points with identical values, named so
+        groups = {tuple(int(q) for q in k.split(":")[1].split(",")): l
+                  for k, l in L.items() if k.startswith(f"{name}_rms:")}
+        assert sorted(p for g in groups for p in g) == list(range(r.P))
+        for g, line in groups.items():
+            for p in g:
+                assert np.allclose(a[p], a[g[0]], rtol=1e-9, atol=0)
+                # root mean square over the seeds (one seed here)
+                assert np.allclose(line.get_ydata(), np.sqrt(
+                    (a[p] ** 2).mean(axis=1)), rtol=1e-12, atol=0)
+            assert ("identical" in line.get_label()) == (len(g) > 1)
+            # the least-squares slope over the runs, drawn and quoted
+            fx, fy = L[f"{name}_fit:" + ",".join(map(str, g))].get_data()
+            slope = np.polyfit(np.log(np.repeat(r.width, r.S)),
+                               np.log(a[g[0]].ravel()), 1)[0]
+            assert np.isclose(np.diff(np.log(fy)) / np.diff(np.log(fx)),
+                              slope)
+            assert f"slope {slope:+.2f}" in line.get_label()
+            # colored by the empirical regime when the group has one
+            regimes = {int(r.phase["regime"][p]) for p in g}
+            if len(regimes) == 1:
+                assert line.get_color() == pa.REGIME_COLORS[regimes.pop()]
         for p in range(r.P):
             off = S[f"{name}:{p}"].get_offsets()
             assert np.array_equal(off[:, 0], r.width.astype(float))
             assert np.array_equal(off[:, 1], a[p, :, 0])      # one seed
-            assert np.array_equal(L[f"{name}_mean:{p}"].get_ydata(),
-                                  a[p, :, 0])
     gx, gy = L["guide"].get_data()
     assert np.isclose(np.diff(np.log(gy)) / np.diff(np.log(gx)), -0.5)
     for ax in fig.axes:
@@ -193,6 +214,16 @@ def test_ntk_projection_figure(fpscans, loaded):
             assert np.array_equal(L[f"projlin:{p}:{j}"].get_ydata(),
                                   np.abs(pl[p, w, 0][rows, j]))
             assert L[f"projlin:{p}:{j}"].get_linestyle() == "--"
+        # the losses: the network's at the snapshots and the linear theory's
+        assert np.array_equal(L[f"loss_net:{p}"].get_ydata(),
+                              read(path, "snapshots/loss")[p, w, 0][rows])
+        lin = read(path, "ntk/loss_linear")[p, w, 0][rows]
+        assert np.array_equal(L[f"loss_lin:{p}"].get_ydata(), lin)
+        net = read(path, "snapshots/loss")[p, w, 0][rows]
+        d = figures.loss_agreement(net, lin)
+        assert np.isclose(d, np.nanmax(np.abs(net / lin - 1)))
+        title = L[f"loss_lin:{p}"].axes.get_title()
+        assert f"{100 * d:.3g}%" in title
     pa.pyplot().close(fig)
 
 
@@ -249,7 +280,7 @@ def test_test_error_figure(fpscans, loaded, tmp_path):
     acc = read(path, "runs/test_accuracy")
     for w in range(r.W):
         assert np.array_equal(lines(fig)[f"test_accuracy:{w}"].get_ydata(),
-                              acc[order, w, 0])
+                              acc[order, w, 0], equal_nan=True)
     pa.pyplot().close(fig)
 
 
@@ -399,7 +430,7 @@ def test_partial_and_without_snapshots(fpscans, tmp_path):
             gids = lines(fig)
             assert not any(k.split(":")[1:2] == ["1"] for k in gids)
             title = [ax.get_title() for ax in fig.axes
-                     if ax.get_title().startswith(r.point_name(0))][0]
+                     if ax.get_title().startswith(point_label(r, 0))][0]
             assert f"m = {r.width[-2]}," in title        # the fallback
             pa.pyplot().close(fig)
         rows = pa.run_scalars(r)
