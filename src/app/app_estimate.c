@@ -71,7 +71,7 @@ static int train_for(MPI_Comm comm, MPI_Comm group, const pd_net_config *nc,
  * difference between runs of k and 2k steps less their RD time over their
  * difference in evaluations, with k doubled until that difference lasts
  * PD_EST_SECONDS; a step costs the evaluations it took in that difference,
- * and the start what the run of k steps took beyond its steps. */
+ * and the start the evaluations the run of k steps took beyond its steps. */
 static int calibrate(MPI_Comm comm, MPI_Comm group, const pd_plan *plan,
                      const pd_config *cfg, const pd_data *data, int w,
                      int64_t m, pd_calib *c) {
@@ -102,8 +102,11 @@ static int calibrate(MPI_Comm comm, MPI_Comm group, const pd_plan *plan,
     c->eval_seconds = dt > 0 ? dt / de : 0;
     c->evals_per_step = ds > 0 ? de / (double)ds : 1;
     c->step_seconds = c->eval_seconds * c->evals_per_step;
-    c->start_seconds = fmax(
-        0, r1.seconds - r1.rd_seconds - (double)r1.steps * c->step_seconds);
+    /* the start: the evaluations beyond the steps' (timing the difference
+     * of two long runs would drown it in noise) */
+    c->start_seconds =
+        fmax(0, r1.evals - (double)r1.steps * c->evals_per_step) *
+        c->eval_seconds;
     c->rd_seconds =
         (r1.rd_seconds + r2.rd_seconds) /
         (r1.rd_calls + r2.rd_calls > 0 ? r1.rd_calls + r2.rd_calls : 1);
