@@ -204,12 +204,16 @@ int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
                        .capped = plan->widths[whi] > cap};
   /* the groups of the scan (sched.h), each training its own network */
   MPI_Comm group;
-  err = MPI_Comm_split(world, pd_sched_group_color(rank, size, g), rank,
-                       &group) == MPI_SUCCESS
+  const int rc =
+      MPI_Comm_split(world, pd_sched_group_color(rank, size, g), rank, &group);
+  err = rc == MPI_SUCCESS
             ? PD_OK
-            : pd_error_raise(PD_ERR_MPI, __FILE__, __LINE__, __func__,
-                             "MPI_Comm_split failed");
-  PD_COLLECTIVE(world, err);
+            : pd_error_mpi(rc, __FILE__, __LINE__, __func__, "MPI_Comm_split");
+  err = pd_error_collective(world, err, __FILE__, __LINE__);
+  if (err) {
+    pd_data_destroy(&sub);
+    return err;
+  }
   err = calibrate(world, group, plan, cfg, sub, wlo, mlo, &est->lo);
   if (!err && mhi != mlo)
     err = calibrate(world, group, plan, cfg, sub, whi, mhi, &est->hi);
