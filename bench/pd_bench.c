@@ -112,7 +112,7 @@ static int bench(MPI_Comm comm, int64_t m, int64_t n, int d, int64_t steps) {
         (double)m * (double)n * (double)res[0].steps / res[0].seconds,
         (long long)res[0].rejected, (long long)res[0].evaluations, per_eval[0],
         per_eval[0] / kstep, (long long)res[1].evaluations, per_eval[1],
-        per_eval[1] / kstep, pd_net_bytes_per_neuron(d), PD_VERSION,
+        per_eval[1] / kstep, pd_net_bytes_per_neuron(d, 0), PD_VERSION,
         PD_GIT_COMMIT);
   for (int k = 0; k < 2; k++) pd_train_result_free(&res[k]);
   pd_free(&f);

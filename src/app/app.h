@@ -124,9 +124,11 @@ typedef struct {
 
 /* Collective: calibrate on the scan's groups of g ranks of world with the
  * job's data and integrator (a second or more: two widths, runs doubled
- * until their difference lasts 0.15 s) and fill est. */
+ * until their difference lasts 0.15 s) and fill est.  data and span are
+ * what the networks train on (pd_job's net_data and span). */
 int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
-                    const pd_data *data, int g, pd_estimate *est);
+                    const pd_data *data, const pd_span *span, int g,
+                    pd_estimate *est);
 /* Local: from est's calibration (lo, hi, groups, nscale) the fitted costs
  * and the plan's figures (all_steps, records, budget). */
 void pd_app_estimate_finish(pd_estimate *est, const pd_plan *plan,

@@ -73,9 +73,10 @@ static int train_for(MPI_Comm comm, MPI_Comm group, const pd_net_config *nc,
  * PD_EST_SECONDS; a step costs the evaluations it took in that difference,
  * and the start the evaluations the run of k steps took beyond its steps. */
 static int calibrate(MPI_Comm comm, MPI_Comm group, const pd_plan *plan,
-                     const pd_config *cfg, const pd_data *data, int w,
-                     int64_t m, pd_calib *c) {
+                     const pd_config *cfg, const pd_data *data,
+                     const pd_span *span, int w, int64_t m, pd_calib *c) {
   pd_net_config nc = {.d = data->d,
+                      .span = span,
                       .m = m,
                       .asi = cfg->asi,
                       .act = pd_activation_find(cfg->activation),
@@ -171,7 +172,8 @@ void pd_app_estimate_finish(pd_estimate *est, const pd_plan *plan,
 }
 
 int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
-                    const pd_data *data, int g, pd_estimate *est) {
+                    const pd_data *data, const pd_span *span, int g,
+                    pd_estimate *est) {
   int rank, size;
   MPI_Comm_rank(world, &rank);
   MPI_Comm_size(world, &size);
@@ -190,7 +192,7 @@ int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
     if (plan->widths[w] < plan->widths[wlo]) wlo = w;
     if (plan->widths[w] > plan->widths[whi]) whi = w;
   }
-  const double per_neuron = (double)nc * (plan->d + 1.0) / g;
+  const double per_neuron = (double)nc * (data->d + 1.0) / g;
   int64_t cap = (int64_t)(PD_EST_MAX_WORK / per_neuron);
   cap -= cap % 2; /* antisymmetric pairs */
   if (cap < 2 * (int64_t)g) cap = 2 * (int64_t)g;
@@ -214,9 +216,9 @@ int pd_app_estimate(MPI_Comm world, const pd_plan *plan, const pd_config *cfg,
     pd_data_destroy(&sub);
     return err;
   }
-  err = calibrate(world, group, plan, cfg, sub, wlo, mlo, &est->lo);
+  err = calibrate(world, group, plan, cfg, sub, span, wlo, mlo, &est->lo);
   if (!err && mhi != mlo)
-    err = calibrate(world, group, plan, cfg, sub, whi, mhi, &est->hi);
+    err = calibrate(world, group, plan, cfg, sub, span, whi, mhi, &est->hi);
   else
     est->hi = est->lo;
   MPI_Comm_free(&group);

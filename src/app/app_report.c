@@ -93,7 +93,8 @@ void pd_app_print_plan(const pd_plan *plan, const pd_config *cfg,
   printf(
       "memory: %.3g MiB of parameters per rank at most (%.0f bytes per "
       "neuron)\n",
-      pd_plan_max_bytes(plan, g) / 1048576.0, pd_net_bytes_per_neuron(plan->d));
+      pd_plan_max_bytes(plan, g) / 1048576.0,
+      pd_net_bytes_per_neuron(plan->dnet, plan->dnet < plan->d));
   /* everything else a rank holds: data, per-sample buffers, observers,
    * kernels, records (memest.h) */
   pd_memest est;

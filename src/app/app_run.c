@@ -39,6 +39,9 @@
 #include "phasediag/scan/sched.h"
 #include "phasediag/version.h"
 
+/* Largest d x N (doubles) whose span rank 0 factors: 512 MiB */
+#define PD_APP_SPAN_MAX (double)(1 << 26)
+
 /* pd_sched_options.save: the periodic checkpoint (rank 0). */
 static int save_checkpoint(void *ctx, const double *results) {
   const pd_checkpoint_info *ck = ctx;
@@ -186,6 +189,8 @@ typedef struct {
   pd_config *cfg;
   char *text;
   pd_data *data, *test;
+  pd_span *span;          /* the data's span, where the networks train in it */
+  pd_data *zdata, *ztest; /* data and test in the span's coordinates */
   pd_plan *plan;
   pd_job job;
   char ckpath[PD_CONFIG_MAX_PATH + 64];
@@ -206,8 +211,43 @@ static void pd_app_free(pd_app *a) {
   pd_plan_destroy(&a->plan);
   pd_data_destroy(&a->data);
   pd_data_destroy(&a->test);
+  pd_data_destroy(&a->zdata);
+  pd_data_destroy(&a->ztest);
+  pd_span_destroy(&a->span);
   pd_free(&a->text);
   pd_free(&a->cfg);
+}
+
+/* Where it is smaller than the input space, the networks train in the
+ * span of every point they see, training and test (span.h): its basis and
+ * the points' coordinates in it.  [spectral] looks at the inputs'
+ * coordinates (projections, grids) and keeps the input space; so do data
+ * sets too large to factor on one rank (the pivoted QR holds d x N). */
+static int pd_app_span(pd_app *a) {
+  const pd_data *sets[2] = {a->data, a->test};
+  const int d = a->data->d;
+  const double points = (double)a->data->n + (a->test ? a->test->n : 0);
+  if (a->cfg->span == PD_SPAN_OFF || a->cfg->spectral || d == 1 ||
+      (double)d * points > PD_APP_SPAN_MAX)
+    return PD_OK;
+  PD_CALL(pd_span_create(a->world, sets, 2, &a->span));
+  const int r = pd_span_rank(a->span);
+  if (r >= d) {
+    pd_span_destroy(&a->span);
+    return PD_OK;
+  }
+  int err = pd_span_project(a->span, a->data, &a->zdata);
+  if (!err && a->test) err = pd_span_project(a->span, a->test, &a->ztest);
+  PD_CALL(pd_error_collective(a->world, err, __FILE__, __LINE__));
+  a->job.span = a->span;
+  a->job.net_data = a->zdata;
+  a->job.net_test = a->ztest;
+  a->plan->dnet = r;
+  pd_log(a->world, PD_LOG_INFO,
+         "the inputs span %d of %d dimensions: the input weights train in "
+         "that span ([model] span)",
+         r, d);
+  return PD_OK;
 }
 
 /* The job: config (with the command line's overrides), data, record
@@ -223,9 +263,14 @@ static int pd_app_load(pd_app *a) {
   if (args->overwrite) cfg->overwrite = 1;
   if (args->group_size > 0) cfg->group_size = args->group_size;
   PD_CALL(pd_dataset_load_sets(a->world, cfg, &a->data, &a->test));
-  a->job = (pd_job){.cfg = cfg, .data = a->data, .test = a->test};
+  a->job = (pd_job){.cfg = cfg,
+                    .data = a->data,
+                    .test = a->test,
+                    .net_data = a->data,
+                    .net_test = a->test};
   PD_CALL(pd_layout_init(&a->job.layout, cfg, a->data, a->test));
   PD_CALL(pd_plan_create(cfg, a->data->n, a->data->d, &a->plan));
+  PD_CALL(pd_app_span(a));
   a->g = pd_sched_group_size(a->plan, a->size, cfg->group_size);
   pd_app_check_group_size(a->world, a->plan, cfg->group_size, a->g);
   if (args->slice_n)
@@ -298,7 +343,7 @@ static int pd_app_probe(pd_app *a) {
    * other */
   const double state_bytes =
       2.0 * (double)(a->size / a->g) *
-      ((double)(a->data->d + 2) * (double)pd_plan_max_width(a->plan) * 8.0 +
+      ((double)(a->plan->dnet + 2) * (double)pd_plan_max_width(a->plan) * 8.0 +
        (double)a->job.layout.len * 8.0 + 1e5);
   PD_CALL(pd_checkpoint_check_space(a->world, a->ckpath,
                                     a->rec_bytes * 2.2 + state_bytes + 1e6,
@@ -466,7 +511,8 @@ static int pd_app_check_only(pd_app *a) {
   int err =
       pd_app_check_memory(a->world, a->plan, a->cfg, &a->job.layout, a->g);
   if (!err)
-    err = pd_app_estimate(a->world, a->plan, a->cfg, a->data, a->g, &est);
+    err = pd_app_estimate(a->world, a->plan, a->cfg, a->job.net_data,
+                          a->job.span, a->g, &est);
   if (a->rank == 0 && err)
     printf("time: not calibrated: %.*s\n",
            (int)strcspn(pd_error_message(), "\n"), pd_error_message());

@@ -27,6 +27,7 @@ static const char *const pd_section_names[PD_S_COUNT] = {
  * pd_sampling, pd_test_kind, PD_SP_* bits, PD_GRIDSPEC_*). */
 static const char *const pd_source_names[] = {"builtin", "hdf5", "idx"};
 static const char *const pd_sampling_names[] = {"auto", "uniform", "random"};
+static const char *const pd_span_names[] = {"auto", "off"};
 static const char *const pd_test_names[] = {"none", "grid", "holdout"};
 /* the registered activations (activation.h), in registry order */
 static const char *pd_activation_of(int i) {
@@ -154,6 +155,12 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                          PD_FIELD(activation), .name_of = pd_activation_of,
                          .nnames = PD_ACT_COUNT, .text = "relu",
                          .doc = "the hidden units' nonlinearity"},
+    [PD_K_SPAN] = {PD_S_MODEL, "span", PD_KT_CHOICE, PD_FIELD(span),
+                   PD_NAMES(pd_span_names),
+                   .doc = "auto: train the input weights in the span of the "
+                          "data points (exact; r coordinates instead of d) "
+                          "where it is smaller and [spectral] is off; off: "
+                          "in the input space"},
     /* [train] */
     [PD_K_TOL] = {PD_S_TRAIN, "tol", PD_KT_REAL, PD_FIELD(train.tol), .lo = 0,
                   .hi = PD_INF, .open = PD_OPEN, .value = 1e-6,

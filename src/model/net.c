@@ -19,12 +19,14 @@ struct pd_net {
   double *a0, *w0;     /* theta(0), kept where it is small (see below) */
   int cur;
   double a0_norm2, w0_norm2; /* |a(0)|^2, |w(0)|^2 */
-  pd_acc *acc;               /* n accumulators for sums over neurons */
-  double *cs;                /* n scaled sample coefficients */
-  double *P;                 /* n x PD_LANES lane partials of a block */
+  double perp2; /* in a span: sum_k |p_k|^2, the frozen part's (span.h) */
+  pd_acc *acc;  /* n accumulators for sums over neurons */
+  double *cs;   /* n scaled sample coefficients */
+  double *P;    /* n x PD_LANES lane partials of a block */
   double step_norms[4]; /* of the last descend: |a|^2 |w|^2 |da|^2 |dw|^2 */
   int64_t acc_n;
-  double *tmp; /* chunk gradient scratch: 2 (d + 2) PD_LANES */
+  double *tmp;  /* chunk gradient scratch: 2 (d + 2) PD_LANES */
+  double *full; /* in a span: D + 2 for a full-space parameter vector */
 };
 
 /* RD needs theta(0) at every history point and loss level of a run.
@@ -35,10 +37,15 @@ struct pd_net {
  * memory per neuron is what limits the width, regenerate it. */
 #define PD_NET_KEEP_THETA0_MAX (64 - 2)
 
-static int pd_net_keeps_theta0(int d) { return d <= PD_NET_KEEP_THETA0_MAX; }
+/* A net in a span keeps it at any rank: regenerating would mean drawing
+ * and reducing the full vector, D r operations a neuron. */
+static int pd_net_keeps_theta0(int d, int in_span) {
+  return in_span || d <= PD_NET_KEEP_THETA0_MAX;
+}
 
-double pd_net_bytes_per_neuron(int d) {
-  return (pd_net_keeps_theta0(d) ? 3.0 : 2.0) * (d + 2) * sizeof(double);
+double pd_net_bytes_per_neuron(int d, int in_span) {
+  return (pd_net_keeps_theta0(d, in_span) ? 3.0 : 2.0) * (d + 2) *
+         sizeof(double);
 }
 
 /* ---- partition ---------------------------------------------------------- */
@@ -62,16 +69,30 @@ double pd_net_initial_param(const pd_net_config *cfg, int64_t k, int j) {
   return cfg->asi && (k & 1) ? -a : a;
 }
 
-/* theta(0) of global neuron K into init[0..d+1].  Callers go through a
- * shard in order; the second neuron of an ASI pair (pairs never straddle
- * ranks) mirrors the first, which init still holds. */
-static void pd_net_theta0(const pd_net_config *cfg, int64_t K, double *init) {
+/* The input-space draw of global neuron K into full[0 .. D+1] (D the
+ * input space's dimension). */
+static void pd_net_draw(const pd_net_config *cfg, int64_t K, double *full) {
+  const int D = cfg->span ? pd_span_dim(cfg->span) : cfg->d;
+  for (int j = 0; j <= D + 1; j++) full[j] = pd_net_initial_param(cfg, K, j);
+}
+
+/* theta(0) of global neuron K into init[0..d+1]; in a span, from the draw
+ * in full (scratch of D + 2).  Callers go through a shard in order; the
+ * second neuron of an ASI pair (pairs never straddle ranks) mirrors the
+ * first, which init still holds. */
+static void pd_net_theta0(const pd_net_config *cfg, int64_t K, double *init,
+                          double *full) {
   if (cfg->asi && (K & 1)) {
     init[0] = -init[0];
     return;
   }
-  for (int j = 0; j <= cfg->d + 1; j++)
-    init[j] = pd_net_initial_param(cfg, K, j);
+  if (!cfg->span) {
+    pd_net_draw(cfg, K, init);
+    return;
+  }
+  pd_net_draw(cfg, K, full);
+  init[0] = full[0];
+  pd_span_reduce(cfg->span, full + 1, init + 1);
 }
 
 /* Local: dd[0] += |a - a_ref|^2, dd[1] += |w - w_ref|^2 over the current
@@ -90,8 +111,8 @@ PD_CLONES static void pd_net_sq_dist(const pd_net *net, int from_init,
         init[0] = net->a0[k];
         for (int j = 0; j <= cfg->d; j++)
           init[j + 1] = net->w0[j * net->stride + k];
-      } else if (from_init) {
-        pd_net_theta0(cfg, net->k0 + k, init);
+      } else if (from_init) { /* never in a span: it keeps theta(0) */
+        pd_net_theta0(cfg, net->k0 + k, init, NULL);
       }
       double da = a[k] - init[0];
       sa = fma(da, da, sa);
@@ -111,6 +132,9 @@ static int pd_net_check_config(const pd_net_config *c) {
   PD_CHECK(c->d >= 1 && c->d <= (1 << 20), PD_ERR_ARG,
            "input dimension %d out of range [1, 2^20]", c->d);
   PD_CHECK(c->m >= 1, PD_ERR_ARG, "width %lld must be >= 1", (long long)c->m);
+  PD_CHECK(!c->span || c->d == pd_span_rank(c->span), PD_ERR_ARG,
+           "a net in a span of rank %d has d = %d",
+           c->span ? pd_span_rank(c->span) : 0, c->d);
   PD_CHECK(!c->asi || c->m % 2 == 0, PD_ERR_ARG,
            "antisymmetric init needs an even width (got %lld)",
            (long long)c->m);
@@ -143,7 +167,10 @@ static int pd_net_alloc(pd_net *net) {
   }
   PD_CALL(pd_calloc((size_t)PD_LANES * 2 * (size_t)(d + 2), sizeof(double),
                     &net->tmp));
-  if (pd_net_keeps_theta0(d)) {
+  if (net->cfg.span)
+    PD_CALL(pd_calloc((size_t)pd_span_dim(net->cfg.span) + 2, sizeof(double),
+                      &net->full));
+  if (pd_net_keeps_theta0(d, net->cfg.span != NULL)) {
     PD_CALL(pd_calloc((size_t)net->stride, sizeof(double), &net->a0));
     PD_CALL(pd_calloc((size_t)net->stride * (size_t)(d + 1), sizeof(double),
                       &net->w0));
@@ -179,23 +206,39 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **out) {
     return err;
   }
   double *a = net->a[0], *w = net->w[0], *init = net->tmp;
-  for (int64_t k = 0; k < net->mloc; k++) {
-    pd_net_theta0(cfg, net->k0 + k, init);
-    a[k] = init[0];
-    for (int j = 0; j <= cfg->d; j++) w[j * net->stride + k] = init[j + 1];
+  pd_acc n2[3]; /* |a(0)|^2, |w(0)|^2 and (below) the latter in the span */
+  pd_acc_zero(n2, 3);
+  for (int64_t b = 0; b < net->mloc; b += PD_NET_BLOCK) {
+    int64_t e = b + PD_NET_BLOCK < net->mloc ? b + PD_NET_BLOCK : net->mloc;
+    double sw = 0; /* in a span: |w(0)|^2 of the full draws, summed as
+                      pd_net_sq_dist sums it for a net without one */
+    for (int64_t k = b; k < e; k++) {
+      pd_net_theta0(&net->cfg, net->k0 + k, init, net->full);
+      a[k] = init[0];
+      for (int j = 0; j <= cfg->d; j++) w[j * net->stride + k] = init[j + 1];
+      if (cfg->span)
+        for (int j = 1; j <= pd_span_dim(cfg->span) + 1; j++)
+          sw = fma(net->full[j], net->full[j], sw);
+    }
+    if (cfg->span) pd_acc_add(&n2[1], sw);
   }
   if (net->a0) {
     memcpy(net->a0, a, (size_t)net->stride * sizeof(double));
     memcpy(net->w0, w,
            (size_t)net->stride * (size_t)(cfg->d + 1) * sizeof(double));
   }
-  pd_acc n2[2]; /* |a(0)|^2 and |w(0)|^2 */
-  pd_acc_zero(n2, 2);
+  /* n2[2]: |w(0)|^2 in the net's coordinates; in a span, n2[1] is the
+   * full one above and their difference the frozen part's */
+  pd_acc nw = n2[1];
+  pd_acc_zero(&n2[1], 1);
   pd_net_sq_dist(net, 0, init, n2);
-  err = pd_acc_allreduce(n2, 2, net->comm);
+  n2[2] = n2[1];
+  if (cfg->span) n2[1] = nw;
+  err = pd_acc_allreduce(n2, 3, net->comm);
   PD_COLLECTIVE(net->comm, err);
   net->a0_norm2 = pd_acc_value(&n2[0]);
   net->w0_norm2 = pd_acc_value(&n2[1]);
+  net->perp2 = fmax(0.0, net->w0_norm2 - pd_acc_value(&n2[2]));
   *out = net;
   return PD_OK;
 }
@@ -217,6 +260,7 @@ int pd_net_destroy(pd_net **pnet) {
   pd_free(&net->a0);
   pd_free(&net->w0);
   pd_free(&net->tmp);
+  pd_free(&net->full);
   pd_net_workspace_free(net);
   if (net->comm != MPI_COMM_NULL) MPI_Comm_free(&net->comm);
   pd_free(pnet);
@@ -224,6 +268,9 @@ int pd_net_destroy(pd_net **pnet) {
 }
 
 const pd_net_config *pd_net_get_config(const pd_net *net) { return &net->cfg; }
+int pd_net_input_dim(const pd_net *net) {
+  return net->cfg.span ? pd_span_dim(net->cfg.span) : net->cfg.d;
+}
 MPI_Comm pd_net_comm(const pd_net *net) { return net->comm; }
 
 pd_net_view pd_net_get_view(pd_net *net) {
@@ -331,6 +378,7 @@ void pd_net_undo(pd_net *net) { net->cur = 1 - net->cur; }
 
 void pd_net_step_norms(const pd_net *net, double norms[4]) {
   for (int i = 0; i < 4; i++) norms[i] = net->step_norms[i];
+  norms[1] += net->perp2; /* |w|^2 of the whole vectors */
 }
 
 int pd_net_jjt(pd_net *net, const pd_data *data, const double *v, double *u) {
@@ -358,7 +406,7 @@ int pd_net_rd(pd_net *net, double *rd_w, double *rd_a) {
 
 int pd_net_sample(pd_net *net, int64_t count, double *a, double *w) {
   const int64_t m = net->cfg.m;
-  const int d1 = net->cfg.d + 1;
+  const int d1 = pd_net_input_dim(net) + 1, r1 = net->cfg.d + 1;
   PD_CHECK(count >= 0 && count <= m, PD_ERR_ARG,
            "sample of %lld neurons from a width of %lld", (long long)count,
            (long long)m);
@@ -371,9 +419,20 @@ int pd_net_sample(pd_net *net, int64_t count, double *a, double *w) {
     /* floor(i m / count) without overflow for any realistic m */
     int64_t k = (int64_t)((long double)i * (long double)m / (long double)count);
     if (k < net->k0 || k >= net->k0 + net->mloc) continue;
-    a[i] = ca[k - net->k0];
-    for (int j = 0; j < d1; j++)
-      w[i * d1 + j] = cw[j * net->stride + k - net->k0];
+    const int64_t kl = k - net->k0;
+    a[i] = ca[kl];
+    if (!net->cfg.span) {
+      for (int j = 0; j < d1; j++) w[i * d1 + j] = cw[j * net->stride + kl];
+      continue;
+    }
+    /* the full vector: its draw plus the motion in the span */
+    double *w0f = net->full, *cur = net->tmp, *ini = net->tmp + r1;
+    pd_net_draw(&net->cfg, k, w0f);
+    for (int j = 0; j < r1; j++) {
+      cur[j] = cw[j * net->stride + kl];
+      ini[j] = net->w0[j * net->stride + kl];
+    }
+    pd_span_lift(net->cfg.span, w0f + 1, ini, cur, w + i * d1);
   }
   /* one rank owns each entry, the others hold 0: the sum is exact */
   PD_CALL_MPI(MPI_Allreduce(MPI_IN_PLACE, a, (int)count, MPI_DOUBLE, MPI_SUM,

@@ -94,7 +94,7 @@ static int64_t pd_fe_count(const pd_obs_run *run) {
 static int pd_fe_take(const pd_obs_run *run, double *block, int k,
                       double *measure) {
   const int64_t F = pd_fe_count(run), Fcap = run->L->F;
-  const int d1 = pd_net_get_config(run->net)->d + 1;
+  const int d1 = pd_net_input_dim(run->net) + 1;
   double *a = NULL, *w = NULL;
   int err = pd_calloc((size_t)F, sizeof(double), &a);
   if (!err) err = pd_calloc((size_t)F * (size_t)d1, sizeof(double), &w);

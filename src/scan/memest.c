@@ -195,7 +195,7 @@ void pd_memest_describe(const pd_memest *est, const pd_plan *plan,
     case PD_MEM_PARAMETERS:
       snprintf(buf, size, "the parameters (m = %.3g, %.0f bytes per neuron)",
                (double)pd_plan_max_width(plan),
-               pd_net_bytes_per_neuron(plan->d));
+               pd_net_bytes_per_neuron(plan->dnet, plan->dnet < plan->d));
       break;
     case PD_MEM_DATA:
       snprintf(buf, size, "the data (n = %.3g samples, d = %d)", n, plan->d);

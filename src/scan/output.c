@@ -624,6 +624,10 @@ int pd_output_write(MPI_Comm comm, const char *path, const pd_file_id *expected,
     long ranks = prov->mpi_ranks, group = prov->group_size;
     pd_h5_attr_scalar(&h, h.file, "mpi_ranks", H5T_NATIVE_LONG, &ranks);
     pd_h5_attr_scalar(&h, h.file, "group_size", H5T_NATIVE_LONG, &group);
+    /* the input weights' coordinates trained: the rank of the data's span
+     * (span.h), or d in the input space */
+    long dim = plan->dnet;
+    pd_h5_attr_scalar(&h, h.file, "effective_dim", H5T_NATIVE_LONG, &dim);
     /* the same on every rank: rank 0's clock, shared by the caller */
     pd_h5_attr_scalar(&h, h.file, "wall_seconds", H5T_NATIVE_DOUBLE,
                       &prov->wall_seconds);

@@ -44,6 +44,7 @@ int pd_plan_create(const pd_config *cfg, int64_t n, int d, pd_plan **out) {
   plan->W = cfg->nwidths;
   plan->S = cfg->nseeds;
   plan->d = d;
+  plan->dnet = d;
   plan->n = n;
   plan->ntasks = (int64_t)plan->P * plan->W * plan->S;
   int err = plan->P > 0 && plan->W > 0 && plan->S > 0
@@ -115,5 +116,5 @@ double pd_plan_max_bytes(const pd_plan *plan, int g) {
   double blocks = (double)((m + PD_NET_BLOCK - 1) / PD_NET_BLOCK);
   double per_rank = ((double)(int64_t)((blocks + g - 1) / g)) * PD_NET_BLOCK;
   if (per_rank > (double)m) per_rank = (double)m;
-  return per_rank * pd_net_bytes_per_neuron(plan->d);
+  return per_rank * pd_net_bytes_per_neuron(plan->dnet, plan->dnet < plan->d);
 }

@@ -53,7 +53,7 @@ static void pd_task_fill(const pd_layout *L, const pd_train_result *r,
 int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                 int64_t t, const pd_train_hooks *hooks, double *rec) {
   const pd_config *cfg = job->cfg;
-  const pd_data *data = job->data;
+  const pd_data *data = job->net_data;
   const pd_layout *L = &job->layout;
   int p, w, s;
   pd_plan_task(plan, t, &p, &w, &s);
@@ -63,6 +63,7 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                       .m = plan->widths[w],
                       .asi = cfg->asi,
                       .act = pd_activation_find(cfg->activation),
+                      .span = job->span,
                       .seed = plan->seeds[s],
                       .task = (uint64_t)plan->widths[w]};
   int serr = pd_plan_scales(plan, p, w, cfg->base_scale, &nc.scales);
@@ -82,7 +83,7 @@ int pd_task_run(MPI_Comm group, const pd_plan *plan, const pd_job *job,
                           .net = net,
                           .cfg = cfg,
                           .data = data,
-                          .test = job->test,
+                          .test = job->net_test,
                           .L = L,
                           .rec = rec};
   pd_observers ob;

@@ -35,6 +35,9 @@ typedef enum {
   PD_SAMPLING_UNIFORM = 1,
   PD_SAMPLING_RANDOM = 2
 } pd_sampling;
+/* [model] span: auto trains in the span of the data (span.h) where it is
+ * smaller than the input space and no observer needs input coordinates */
+typedef enum { PD_SPAN_AUTO = 0, PD_SPAN_OFF = 1 } pd_span_mode;
 /* [spectral] methods, as bits */
 enum {
   PD_SP_DFT = 1,        /* 1-D DFT / NUDFT at the training points */
@@ -78,6 +81,7 @@ typedef struct {
   int asi;             /* default true */
   double base_scale;   /* default 1 */
   char activation[16]; /* the hidden units' nonlinearity: "relu" */
+  int span;            /* pd_span_mode: train in the span of the data */
   /* [train] */
   pd_train_options train;
   /* [classify] */

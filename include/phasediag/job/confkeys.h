@@ -60,6 +60,7 @@ enum {
   PD_K_ASI,
   PD_K_BASE_SCALE,
   PD_K_ACTIVATION,
+  PD_K_SPAN,
   PD_K_TOL,
   PD_K_MAX_STEPS,
   PD_K_LR_CAP,

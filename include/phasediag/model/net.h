@@ -25,6 +25,7 @@
 #include "phasediag/model/activation.h"
 #include "phasediag/model/data.h"
 #include "phasediag/model/scheme.h"
+#include "phasediag/model/span.h"
 
 #define PD_NET_BLOCK 256 /* neurons per block; part of the summation order */
 
@@ -37,6 +38,12 @@ typedef struct {
   uint64_t task;    /* RNG key part 2 */
   const pd_activation *act; /* sigma (activation.h); NULL: the default,
                                relu (the net's copy then holds relu) */
+  /* NULL: weights in the input space.  Else the net trains in the span of
+   * the data (span.h): d is pd_span_rank(span), data passed to the net are
+   * coordinates Q^T x, theta(0) is the full-space draw reduced, RD is
+   * taken against the full |theta_w(0)| and pd_net_sample returns full
+   * weight vectors.  The span must outlive the net. */
+  const pd_span *span;
 } pd_net_config;
 
 typedef struct pd_net pd_net;
@@ -48,8 +55,9 @@ typedef struct {
   double *a, *w;
 } pd_net_view;
 
-/* Bytes of parameter storage per neuron for input dimension d. */
-double pd_net_bytes_per_neuron(int d);
+/* Bytes of parameter storage per neuron for input dimension d (the span's
+ * rank when the net trains in a span, which always keeps theta(0)). */
+double pd_net_bytes_per_neuron(int d, int in_span);
 
 /* Collective.  Duplicate comm, allocate this rank's shard and set the initial
  * parameters.  A failure on any rank (bad config, allocation) is returned on
@@ -59,11 +67,14 @@ int pd_net_create(MPI_Comm comm, const pd_net_config *cfg, pd_net **net);
 int pd_net_destroy(pd_net **net);
 
 const pd_net_config *pd_net_get_config(const pd_net *net);
+/* The input space's dimension: cfg->d, or the span's full dimension. */
+int pd_net_input_dim(const pd_net *net);
 MPI_Comm pd_net_comm(const pd_net *net);
 pd_net_view pd_net_get_view(pd_net *net);
 
-/* Initial value of parameter j of global neuron k: j = 0 is a_k, j = 1..d+1
- * are the components of w_k (the last is the bias). Pure function. */
+/* Initial value of parameter j of global neuron k in the input space: j = 0
+ * is a_k, j = 1..d+1 are the components of w_k (the last is the bias; d
+ * the input space's dimension).  Pure function. */
 double pd_net_initial_param(const pd_net_config *cfg, int64_t k, int j);
 
 /* Collective: f[i] = f(x_i) for all samples, identical on every rank. */
@@ -98,7 +109,8 @@ int pd_net_rd(pd_net *net, double *rd_w, double *rd_a);
 
 /* Collective: the parameters of `count` neurons spread evenly over the width
  * (neuron floor(i m / count) for i < count, count <= m), on every rank:
- * a[i] and w[i * (d + 1) + j].  Independent of the decomposition. */
+ * a[i] and w[i * (D + 1) + j], D = pd_net_input_dim (full weight vectors
+ * also for a net in a span).  Independent of the decomposition. */
 int pd_net_sample(pd_net *net, int64_t count, double *a, double *w);
 
 /* Collective: a 64-bit digest of all parameter bits, independent of the

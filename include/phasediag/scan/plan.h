@@ -29,6 +29,8 @@ typedef struct {
   uint64_t *seeds;  /* [S] */
   int64_t *order;   /* [ntasks] task ids, largest width first */
   int d;            /* input dimension of the data */
+  int dnet;         /* the networks' input dimension: d, or the rank of
+                       the data's span when they train in it (span.h) */
   int64_t n;        /* samples */
 } pd_plan;
 

@@ -9,6 +9,7 @@
 
 #include "phasediag/job/config.h"
 #include "phasediag/model/data.h"
+#include "phasediag/model/span.h"
 #include "phasediag/observe/record.h"
 #include "phasediag/scan/plan.h"
 #include "phasediag/train/train.h"
@@ -18,6 +19,11 @@ typedef struct {
   const pd_config *cfg;
   const pd_data *data; /* training set */
   const pd_data *test; /* test set or NULL */
+  /* What the networks train and are evaluated on: data and test, or their
+   * coordinates in span when the networks train in the span of the data
+   * (span.h; NULL: they do not). */
+  const pd_span *span;
+  const pd_data *net_data, *net_test;
   pd_layout layout;
   /* In-flight state (state_prefix NULL or "": none).  A task stopped by its
    * trainer's stop hook saves its complete state to STATE_PREFIX.task-T
