@@ -26,9 +26,9 @@ fail() {
   echo "FAIL: $*" >&2
   exit 1
 }
-run() { # OUT NP JOB
+run() { # OUT NP JOB: one group of NP ranks (each run cut NP ways)
   rm -f "$1"
-  $mpiexec -n "$2" "$exe" --output "$1" "$3" >"$1.log" 2>&1 ||
+  $mpiexec -n "$2" "$exe" --group-size "$2" --output "$1" "$3" >"$1.log" 2>&1 ||
     { tail -20 "$1.log"; fail "$1: exit status $?"; }
 }
 # /ntk/*: ScaLAPACK's eigensolver rounds differently on another process

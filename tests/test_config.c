@@ -211,8 +211,8 @@ static const bad_case bad_cases[] = {
     {GRID "[model]\nactivation = tanh\n",
      "t.ini:5: [model] activation: expected relu, got 'tanh'"},
     {GRID "[model]\nactivations = relu\n",
-     "t.ini:5: [model] unknown key 'activations' (expected asi, base_scale or "
-     "activation)"},
+     "t.ini:5: [model] unknown key 'activations' (expected asi, base_scale, "
+     "activation or span)"},
     {GRID "[spectral]\nenabled = true\nfrequencies = 1\n",
      "t.ini:6: [spectral] unknown key 'frequencies'"},
     {"[data]\nbuiltin = harmonics\nfrequencies = "

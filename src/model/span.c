@@ -14,6 +14,14 @@ void dorgqr_(const int *m, const int *n, const int *k, double *a,
              const int *lda, const double *tau, double *work, const int *lwork,
              int *info);
 
+/* OpenBLAS splits its work over as many threads as the process may use
+ * CPUs, which depends on how MPI launched it, and the factors then differ
+ * in their last bits (measured: Fashion-MNIST's basis at np 1 and np 3).
+ * The basis must not depend on the launch: it is computed on one thread.
+ * Weak, so that another BLAS (reference BLAS has no threads) links too. */
+void openblas_set_num_threads(int threads) __attribute__((weak));
+int openblas_get_num_threads(void) __attribute__((weak));
+
 struct pd_span {
   int d, r;
   double *q; /* d x r, column-major: column j is q[j * d .. j * d + d - 1] */
@@ -50,8 +58,12 @@ static int pd_span_basis(const pd_data *const *sets, int nsets, int d, int *r,
         A[col * d + j] = v;
       }
   }
-  int info = 0, lwork = -1;
+  int info = 0, lwork = -1, threads = 0;
   double wq = 0;
+  if (openblas_set_num_threads && openblas_get_num_threads) {
+    threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+  }
   if (!err) {
     dgeqp3_(&d, &n, A, &d, jpvt, tau, &wq, &lwork, &info);
     lwork = (int)wq + 1;
@@ -73,8 +85,10 @@ static int pd_span_basis(const pd_data *const *sets, int nsets, int d, int *r,
       rank++;
     if (rank == 0)
       err = pd_error_raise(PD_ERR_ARG, __FILE__, __LINE__, __func__,
-                           "the %d inputs span nothing (all are zero): no "
-                           "network can learn from them",
+                           "the %d training and test inputs are all zero "
+                           "(their span has rank 0): the input weights have "
+                           "nothing to learn from; check the data, or set "
+                           "[model] span = off to train them anyway",
                            n);
   }
   if (!err) {
@@ -83,6 +97,7 @@ static int pd_span_basis(const pd_data *const *sets, int nsets, int d, int *r,
       err = pd_error_raise(PD_ERR_NUMERIC, __FILE__, __LINE__, __func__,
                            "dorgqr failed (info %d)", info);
   }
+  if (threads > 0) openblas_set_num_threads(threads);
   if (!err) err = pd_calloc((size_t)d * (size_t)rank, sizeof(double), q);
   if (!err) {
     memcpy(*q, A, sizeof(double) * (size_t)d * (size_t)rank);
