@@ -208,8 +208,9 @@ static const bad_case bad_cases[] = {
     /* the other sections' ranges */
     {GRID "[model]\nbase_scale = 0\n",
      "t.ini:5: [model] base_scale: expected a finite number > 0, got '0'"},
-    {GRID "[model]\nactivation = tanh\n",
-     "t.ini:5: [model] activation: expected relu, got 'tanh'"},
+    {GRID "[model]\nactivation = gelu\n",
+     "t.ini:5: [model] activation: expected relu, tanh, sigmoid, softplus, "
+     "xtanh, srelu or phi3, got 'gelu'"},
     {GRID "[model]\nactivations = relu\n",
      "t.ini:5: [model] unknown key 'activations' (expected asi, base_scale, "
      "activation or span)"},

@@ -54,13 +54,17 @@ static void check_dim(const pd_activation *act, int d) {
         param = j == 0 ? &v.a[k] : &v.w[(j - 1) * v.stride + k];
         g = j == 0 ? ga[k] : gw[(j - 1) * v.stride + k];
       }
-      double h = 1e-6, keep = param ? *param : 0;
-      if (param) *param = keep + h;
-      double Lp = loss(net, data, fp);
-      if (param) *param = keep - h;
-      double Lm = loss(net, data, fm);
+      /* fourth-order differences: with h = 1e-4 the rounding of R (larger
+       * where sigma(0) != 0 and the outputs do not cancel) costs ~1e-12,
+       * the truncation h^4 R^(5) less */
+      double h = 1e-4, keep = param ? *param : 0, Lh[4];
+      const double steps[4] = {2 * h, h, -h, -2 * h};
+      for (int q = 0; q < 4; q++) {
+        if (param) *param = keep + steps[q];
+        Lh[q] = loss(net, data, fp);
+      }
       if (param) *param = keep;
-      double fd = (Lp - Lm) / (2 * h);
+      double fd = (8 * (Lh[1] - Lh[2]) - (Lh[0] - Lh[3])) / (12 * h);
       if (owner) {
         double err = fabs(fd - g) / (fabs(g) + 1e-7);
         if (err > worst) worst = err;
@@ -122,7 +126,9 @@ static void check_dim(const pd_activation *act, int d) {
   pd_net_undo(net);
   PD_TEST_OK(pd_net_fingerprint(net, &undone));
   PD_TEST_CHECK(after != before && undone == before, "undo");
-  (void)worst;
+  if (rank == 0)
+    printf("%s d = %d: gradient against differences %.2g (rank 0's)\n",
+           act->name, d, worst);
   pd_free(&ga);
   pd_free(&gw);
   PD_TEST_OK(pd_net_destroy(&net));

@@ -114,8 +114,8 @@ int main(int argc, char **argv) {
                   "coefficients differ across ranks");
     /* (K + ridge I) c = y; without ridge the prediction interpolates y */
     double f[N], fx[NX];
-    PD_TEST_OK(
-        pd_linpred_predict(MPI_COMM_WORLD, data, c, m, &s, data->x, N, f));
+    PD_TEST_OK(pd_linpred_predict(MPI_COMM_WORLD, data, c, NULL, m, &s, data->x,
+                                  N, f));
     for (int i = 0; i < N; i++) f[i] += ridge * c[i];
     const double dy = max_diff(f, data->y, N) / max_abs(data->y, N);
     PD_TEST_CHECK(dy <= 1e-8,
@@ -123,8 +123,8 @@ int main(int argc, char **argv) {
                   "misses y by %g",
                   ridge, dy);
     /* new points: the serial sum, bit for bit */
-    PD_TEST_OK(
-        pd_linpred_predict(MPI_COMM_WORLD, data, c, m, &s, pts->x, NX, fx));
+    PD_TEST_OK(pd_linpred_predict(MPI_COMM_WORLD, data, c, NULL, m, &s, pts->x,
+                                  NX, fx));
     int bad = 0;
     for (int p = 0; p < NX; p++) {
       double sum = 0;

@@ -32,8 +32,8 @@ static void run(pd_blacs *g, const pd_data *data, const pd_data *pts, int64_t m,
   PD_TEST_OK(pd_ntk_fill_closed_form(K, data, (double)m, &cfg.scales));
   double c[16], pred[NX], lambda[16], r0[16], p[16];
   PD_TEST_OK(pd_linpred_coefficients(K, data->y, 0, c));
-  PD_TEST_OK(pd_linpred_predict(MPI_COMM_WORLD, data, c, (double)m, &cfg.scales,
-                                pts->x, NX, pred));
+  PD_TEST_OK(pd_linpred_predict(MPI_COMM_WORLD, data, c, NULL, (double)m,
+                                &cfg.scales, pts->x, NX, pred));
   /* the linearized loss curve */
   PD_TEST_OK(pd_ntk_fill_closed_form(K, data, (double)m, &cfg.scales));
   PD_TEST_OK(pd_dmat_create(g, n, 0, &V));

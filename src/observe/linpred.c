@@ -9,6 +9,7 @@
 #include "phasediag/base/mem.h"
 #include "phasediag/base/repsum.h"
 #include "phasediag/observe/ntk.h"
+#include "phasediag/observe/ntk_quad.h"
 
 int pd_linpred_coefficients(pd_dmat *K, const double *y, double ridge,
                             double *c) {
@@ -38,26 +39,37 @@ static int pd_linpred_check_predict(const pd_data *train, const double *c,
 }
 
 int pd_linpred_predict(MPI_Comm comm, const pd_data *train, const double *c,
-                       double m, const pd_scales *s, const double *x,
-                       int64_t nx, double *f) {
+                       const pd_activation *act, double m, const pd_scales *s,
+                       const double *x, int64_t nx, double *f) {
+  if (!act) act = pd_activation_default();
   int err = pd_linpred_check_predict(train, c, m, s, x, nx, f);
   PD_COLLECTIVE(comm, err);
   int rank, size;
   PD_CALL_MPI(MPI_Comm_rank(comm, &rank));
   PD_CALL_MPI(MPI_Comm_size(comm, &size));
   double *part = NULL;
+  pd_ntk_quad *q = NULL; /* NULL: the closed form */
   err = pd_calloc((size_t)nx + 1, sizeof(double), &part);
-  PD_COLLECTIVE(comm, err);
+  if (err == PD_OK && !act->closed_form_ntk)
+    err = pd_ntk_quad_create(act, 0, &q);
+  err = pd_error_collective(comm, err, __FILE__, __LINE__);
+  if (err != PD_OK) {
+    pd_free(&part);
+    return err;
+  }
   const int d = train->d;
   const int64_t p0 = nx * rank / size, p1 = nx * (rank + 1) / size;
   for (int64_t p = p0; p < p1; p++) {
     double sum = 0;
-    for (int64_t i = 0; i < train->n; i++)
-      sum += pd_ntk_closed_form(x + (size_t)p * d, train->x + (size_t)i * d, d,
-                                m, s) *
-             c[i];
+    for (int64_t i = 0; i < train->n; i++) {
+      const double *xp = x + (size_t)p * d, *xi = train->x + (size_t)i * d;
+      const double k = q ? pd_ntk_quad_kernel(q, xp, xi, d, m, s)
+                         : pd_ntk_closed_form(xp, xi, d, m, s);
+      sum += k * c[i];
+    }
     part[p] = sum;
   }
+  pd_ntk_quad_destroy(&q);
   /* one non-zero term per entry: the sum is exact */
   int mpierr = MPI_Allreduce(part, f, (int)nx, MPI_DOUBLE, MPI_SUM, comm);
   pd_free(&part);

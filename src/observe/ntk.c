@@ -6,6 +6,7 @@
 #include "model/activation_defs.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
+#include "phasediag/observe/ntk_quad.h"
 
 /* BLAS (Fortran, gfortran ABI). */
 void dgemm_(const char *transa, const char *transb, const int *m, const int *n,
@@ -22,20 +23,8 @@ int pd_ntk_closed_form_check(const pd_activation *act) {
 
 double pd_ntk_closed_form(const double *x, const double *xp, int d, double m,
                           const pd_scales *s) {
-  double nx2 = 1, ny2 = 1, dot = 1;
-  for (int j = 0; j < d; j++) {
-    nx2 += x[j] * x[j];
-    ny2 += xp[j] * xp[j];
-    dot += x[j] * xp[j];
-  }
-  const double nx = sqrt(nx2), ny = sqrt(ny2);
-  double dm2 = 0, dp2 = 0; /* |u - v|^2, |u + v|^2 on the unit vectors */
-  for (int j = 0; j <= d; j++) {
-    double u = (j < d ? x[j] : 1.0) / nx, v = (j < d ? xp[j] : 1.0) / ny;
-    dm2 += (u - v) * (u - v);
-    dp2 += (u + v) * (u + v);
-  }
-  const double theta = 2 * atan2(sqrt(dm2), sqrt(dp2));
+  double nx, ny, dot;
+  const double theta = pd_ntk_angle(x, xp, d, &nx, &ny, &dot);
   const double b1 = s->beta1, b2 = s->beta2;
   const double k1 = nx * ny * sin(theta) + (pd_pi - theta) * dot;
   const double k0 = (pd_pi - theta) * dot;
@@ -64,6 +53,22 @@ int pd_ntk_fill_closed_form(pd_dmat *K, const pd_data *data, double m,
            PD_ERR_ARG, "bad width %g or alpha %g", m, s->alpha);
   pd_ntk_ctx ctx = {data, m, s};
   PD_CALL(pd_dmat_fill(K, pd_ntk_entry, &ctx));
+  return PD_OK;
+}
+
+int pd_ntk_fill_infinite(pd_dmat *K, const pd_data *data,
+                         const pd_activation *act, double m,
+                         const pd_scales *s) {
+  if (!act) act = pd_activation_default();
+  if (act->closed_form_ntk) {
+    PD_CALL(pd_ntk_fill_closed_form(K, data, m, s));
+    return PD_OK;
+  }
+  pd_ntk_quad *q = NULL;
+  PD_CALL(pd_ntk_quad_create(act, 0, &q));
+  int err = pd_ntk_quad_fill(K, data, q, m, s);
+  pd_ntk_quad_destroy(&q);
+  PD_CALL(err);
   return PD_OK;
 }
 

@@ -75,8 +75,8 @@ static void pd_ot_fields(const pd_layout *L, int64_t o, pd_field *f, int *n) {
                o + PD_TH_EIG(T) + 2 * T, 0,
                "largest eigenvalues of the empirical NTK at t*");
   pd_field_set(&f[(*n)++], "/ntk/projection", 2, S, T, o + PD_TH_PROJ(T), 0,
-               "residual f - y along the closed-form eigenvectors (largest "
-               "eigenvalue first) per snapshot");
+               "residual f - y along the infinite-width kernel's "
+               "eigenvectors (largest eigenvalue first) per snapshot");
   pd_field_set(&f[(*n)++], "/ntk/projection_linear", 2, S, T,
                o + PD_TH_PROJ_LIN(T, S), 0,
                "the linear theory's prediction of /ntk/projection");
@@ -153,7 +153,7 @@ static void pd_ot_progress(const pd_layout *L, const double *block, char *buf,
                            size_t size) {
   (void)L;
   snprintf(buf, size,
-           "NTK: |emp - closed| %.3g (t=0), kernel change %.3g, "
+           "NTK: |emp - inf| %.3g (t=0), kernel change %.3g, "
            "linearity error %.3g (train) %.3g (test)",
            block[PD_TH_DIST0], block[PD_TH_CHANGE], block[PD_TH_LIN_TRAIN],
            block[PD_TH_LIN_TEST]);

@@ -23,7 +23,8 @@ struct pd_theory {
   int64_t ntest;
   double m;
   pd_scales scales;
-  pd_data *train, *test; /* copies; test NULL without test points */
+  const pd_activation *act; /* the net's */
+  pd_data *train, *test;    /* copies; test NULL without test points */
   /* replicated, length n: eigenvalues (ascending, as from pdsyevd) of
    * Theta_inf, Theta(0), Theta(t*); p = V^T r(0); the kernel-regression
    * prediction and the trained net at the training points; scratch */
@@ -83,8 +84,6 @@ static int pd_theory_check_args(pd_net *net, const pd_data *train,
            opt ? opt->top : 0);
   PD_CHECK(!opt || (opt->ridge >= 0 && isfinite(opt->ridge)), PD_ERR_ARG,
            "ridge %g must be finite and >= 0", opt ? opt->ridge : 0.0);
-  /* Theta_inf, the linear prediction and the LFP are relu's closed forms */
-  PD_CALL(pd_ntk_closed_form_check(cfg->act));
   return PD_OK;
 }
 
@@ -112,6 +111,8 @@ static int pd_theory_alloc(pd_theory *th, const pd_data *train,
 /* Local, identical on every rank: the LFP minimizer, the cubic spline and
  * the piecewise-linear interpolant through the training points. */
 static int pd_theory_lfp(pd_theory *th) {
+  /* the LFP coefficients are relu's closed forms */
+  PD_CALL(pd_activation_require_closed_form(th->act, "LFP"));
   pd_lfp_coef coef;
   PD_CALL(pd_lfp_coefficients(th->d, &th->scales, &coef));
   if (th->d == 1 && coef.g2 > 0) th->sum.lfp_xi_c = sqrt(coef.g4 / coef.g2);
@@ -137,7 +138,7 @@ static int pd_theory_setup(pd_theory *th, pd_net *net) {
   /* pd_dmat_create is collective: every rank has the same err here */
   if (err == PD_OK) {
     /* Theta_inf and its eigen-decomposition (pdsyevd overwrites: copy) */
-    err = pd_ntk_fill_closed_form(A, train, th->m, &th->scales);
+    err = pd_ntk_fill_infinite(A, train, th->act, th->m, &th->scales);
     err = pd_error_collective(comm, err, __FILE__, __LINE__);
   }
   if (err == PD_OK) {
@@ -166,16 +167,17 @@ static int pd_theory_setup(pd_theory *th, pd_net *net) {
     err = pd_linpred_coefficients(B, th->work2, th->opt.ridge, th->work2);
   }
   if (err == PD_OK)
-    err = pd_linpred_predict(comm, train, th->work2, th->m, &th->scales,
-                             train->x, n, th->pred_train);
+    err = pd_linpred_predict(comm, train, th->work2, th->act, th->m,
+                             &th->scales, train->x, n, th->pred_train);
   if (err == PD_OK)
     for (int i = 0; i < n; i++) th->pred_train[i] += th->work[i];
   if (err == PD_OK && th->ntest > 0) {
     /* f0 at the test points into net_test for a moment */
     err = pd_net_output(net, th->test, th->net_test);
     if (err == PD_OK)
-      err = pd_linpred_predict(comm, train, th->work2, th->m, &th->scales,
-                               th->test->x, th->ntest, th->pred_test);
+      err = pd_linpred_predict(comm, train, th->work2, th->act, th->m,
+                               &th->scales, th->test->x, th->ntest,
+                               th->pred_test);
     if (err == PD_OK) {
       for (int64_t i = 0; i < th->ntest; i++) {
         th->pred_test[i] += th->net_test[i];
@@ -229,6 +231,7 @@ int pd_theory_create(pd_net *net, const pd_data *train, const pd_data *test,
   t->ntest = test ? test->n : 0;
   t->m = (double)cfg->m;
   t->scales = cfg->scales;
+  t->act = cfg->act;
   t->sum.dist0 = t->sum.dist1 = t->sum.kernel_change = NAN;
   t->sum.lin_err_train = t->sum.lin_err_test = NAN;
   t->sum.lfp_err = t->sum.spline_err = t->sum.pwl_err = NAN;
@@ -322,7 +325,7 @@ int pd_theory_finish(pd_theory *th, pd_net *net, pd_theory_summary *s) {
   if (err == PD_OK) err = pd_dmat_create(th->grid, th->n, 0, &A);
   if (err == PD_OK) err = pd_ntk_empirical(net, th->train, K1);
   if (err == PD_OK) {
-    err = pd_ntk_fill_closed_form(A, th->train, th->m, &th->scales);
+    err = pd_ntk_fill_infinite(A, th->train, th->act, th->m, &th->scales);
     err = pd_error_collective(comm, err, __FILE__, __LINE__);
   }
   if (err == PD_OK) err = pd_dmat_rel_dist(K1, A, &th->sum.dist1);

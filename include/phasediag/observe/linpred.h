@@ -15,8 +15,9 @@
  *
  *   f(x*) = f0(x*) + sum_i Theta(x*, x_i) c_i,   Theta c = y - f0(X)
  *
- * (f0 = 0 under ASI).  Theta is the closed-form kernel of ntk.h at the
- * run's width and scales (its m / alpha^2 factor included).
+ * (f0 = 0 under ASI).  Theta is the infinite-width kernel of ntk.h at the
+ * run's width and scales (its m / alpha^2 factor included): the closed form
+ * for relu, the quadrature of ntk_quad.h for the other activations.
  *
  * Collective calls are marked; all others are local. */
 #ifndef PHASEDIAG_LINPRED_H
@@ -25,6 +26,7 @@
 #include <mpi.h>
 #include <stdint.h>
 
+#include "phasediag/model/activation.h"
 #include "phasediag/model/data.h"
 #include "phasediag/model/net.h"
 #include "phasediag/model/scheme.h"
@@ -41,12 +43,13 @@ int pd_linpred_coefficients(pd_dmat *K, const double *y, double ridge,
 /* Collective over comm.  The prediction at the points x (nx x d, row-major,
  * d = train->d, replicated):
  *   f[p] = sum_i Theta(x_p, x_i) c_i   (i over train, in index order),
- * Theta the closed form at width m and scales s.  Each rank computes a
- * contiguous share of the points and the shares are combined, so f is the
- * same bits on every rank and at any rank count. */
+ * Theta the infinite-width kernel of activation act (NULL: relu) at width m
+ * and scales s.  Each rank computes a contiguous share of the points and
+ * the shares are combined, so f is the same bits on every rank and at any
+ * rank count. */
 int pd_linpred_predict(MPI_Comm comm, const pd_data *train, const double *c,
-                       double m, const pd_scales *s, const double *x,
-                       int64_t nx, double *f);
+                       const pd_activation *act, double m, const pd_scales *s,
+                       const double *x, int64_t nx, double *f);
 
 /* Collective over V's grid.  p = V^T r: the components of the residual r
  * (length n, replicated) along the eigenvectors (the columns of V, from

@@ -1,8 +1,15 @@
 /* The neural tangent kernel of the two-layer network, as a distributed
  * n x n matrix (dmat.h) for the linear theory.
  *
- * Infinite width, relu only (the arc-cosine kernel; see
- * pd_ntk_closed_form_check), x~ = (x, 1), theta = angle(x~, x~'):
+ * Infinite width, any activation (pd_ntk_fill_infinite):
+ *
+ *   Theta(x, x') = (m / alpha^2) [ E sigma(u) sigma(v)
+ *                  + beta1^2 (x~ . x~') E sigma'(u) sigma'(v) ],
+ *   (u, v) ~ N(0, beta2^2 [[x~.x~, x~.x~'], [x~.x~', x~'.x~']]),
+ *
+ * by Gauss-Hermite quadrature (ntk_quad.h), and in closed form for relu
+ * (the arc-cosine kernel; see pd_ntk_closed_form_check), x~ = (x, 1),
+ * theta = angle(x~, x~'):
  *
  *   Theta(x, x') = (m / alpha^2) [ beta2^2 |x~| |x~'| (sin theta
  *                  + (pi - theta) cos theta) / (2 pi)
@@ -45,6 +52,13 @@ double pd_ntk_closed_form(const double *x, const double *xp, int d, double m,
  * rank holds; K is data->n x data->n. */
 int pd_ntk_fill_closed_form(pd_dmat *K, const pd_data *data, double m,
                             const pd_scales *s);
+
+/* Local: K(i, j) = Theta(x_i, x_j) at infinite width for activation act
+ * (NULL: relu): the closed form where it holds, the quadrature of
+ * ntk_quad.h otherwise.  K is data->n x data->n. */
+int pd_ntk_fill_infinite(pd_dmat *K, const pd_data *data,
+                         const pd_activation *act, double m,
+                         const pd_scales *s);
 
 /* Collective over the net's communicator, which must be congruent to K's
  * grid communicator (both duplicates of one communicator; refused on every

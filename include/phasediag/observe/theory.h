@@ -2,7 +2,10 @@
  * infinite-width NTK of the run's width and scales, its eigen-decomposition
  * and kernel-regression prediction, the empirical NTK at t = 0 and t*, the
  * residual along the kernel's top eigenvectors during training against the
- * linearized dynamics, and in 1-D the LFP minimizer (lfp.h).
+ * linearized dynamics, and in 1-D the LFP minimizer (lfp.h).  Any
+ * activation: the infinite-width NTK is relu's closed form or the
+ * quadrature of ntk_quad.h; the LFP is relu's only (for others its curves
+ * and lfp_xi_c stay NaN and create logs why).
  *
  * Use per training run:
  *
@@ -48,8 +51,9 @@ typedef struct {
                    kernel's units: Theta_inf scales like m / alpha^2). */
   int lfp;      /* 1: the LFP comparison on the test points (only with d = 1,
                    n >= 2 and test points; ignored otherwise) (1).  A failure
-                   of the LFP solvers (repeated nodes, say) is not an error:
-                   it is logged (warning) and those curves stay NaN. */
+                   of the LFP solvers (repeated nodes, say) or an activation
+                   other than relu is not an error: it is logged (warning)
+                   and those curves stay NaN. */
 } pd_theory_options;
 
 void pd_theory_options_default(pd_theory_options *o);
@@ -60,7 +64,8 @@ typedef struct pd_theory pd_theory;
  * points) and test (may be NULL: then every test-point result is NaN) are
  * replicated, of the net's dimension, and only read here: the object keeps
  * copies of what it needs.  opt NULL means the defaults.  Computes
- *  - Theta_inf, the closed form at the net's width and scales, and its
+ *  - Theta_inf, the infinite-width NTK of the net's activation (ntk.h) at
+ *    the net's width and scales, and its
  *    eigen-decomposition; the empirical Theta(0) and its eigenvalues;
  *    dist0 = |Theta(0) - Theta_inf|_F / |Theta_inf|_F;
  *  - r(0) = f(0) - y and p = V^T r(0) for the linearized dynamics;
@@ -103,7 +108,7 @@ typedef struct {
   double spline_err;    /*   LFP minimizer, the natural cubic spline and the */
   double pwl_err;  /*   piecewise-linear interpolant (NaN unless computed) */
   double lfp_xi_c; /* crossover frequency sqrt(g4 / g2) (NaN unless
-                      d = 1) */
+                      d = 1 and relu) */
 } pd_theory_summary;
 
 /* Collective, at t* with the trained net (the one given to create): the
@@ -113,7 +118,7 @@ typedef struct {
 int pd_theory_finish(pd_theory *th, pd_net *net, pd_theory_summary *s);
 
 /* Local.  The top eigenvalues, largest first, into out[top]: which = 0 the
- * closed form Theta_inf, 1 the empirical Theta(0), 2 the empirical Theta(t*)
+ * infinite-width Theta_inf, 1 the empirical Theta(0), 2 the empirical Theta(t*)
  * (NaN before finish). */
 int pd_theory_eigenvalues(const pd_theory *th, int which, double *out);
 
