@@ -3,7 +3,8 @@
 #   1. tests/jobs/span.ini (18 points in d = 40, test points included; gd)
 #      at np 1, 2, 3, 4 and 7: pdcompare EQUAL (every result bitwise the
 #      same at any rank count but the NTK eigenvalues, see equal()), and
-#      the log names the span (18 of 40);
+#      at np 3 in groups of one rank with the NTK's too; the log names the
+#      span (18 of 40);
 #   2. the same job with [model] span = off (the input space) at np 2:
 #      every number within 1e-10 relative (tests/check_span.py), and the
 #      files' effective_dim attributes 18 and 40;
@@ -32,7 +33,8 @@ run() { # OUT NP JOB: one group of NP ranks (each run cut NP ways)
     { tail -20 "$1.log"; fail "$1: exit status $?"; }
 }
 # /ntk/*: ScaLAPACK's eigensolver rounds differently on another process
-# grid, in the input space as well (eigenvalues within 2e-15 relative)
+# grid, in the input space as well (eigenvalues within 2e-15 relative);
+# the group of np ranks is a grid of np processes
 equal() { # A B
   "$py" "$here/../analysis/pdcompare" -i '/ntk/*' "$1" "$2" | tail -1 |
     grep -qx EQUAL || fail "pdcompare $1 $2 is not EQUAL"
@@ -52,6 +54,12 @@ for np in 1 2 3 4 7; do run "span_np$np.h5" $np span.ini; done
 grep -q "the inputs span 18 of 40 dimensions" span_np1.h5.log ||
   fail "the log does not name the span (18 of 40)"
 for np in 2 3 4 7; do equal span_np1.h5 "span_np$np.h5"; done
+# 3 groups of one rank: the same calls as at np 1, the NTK's too (one
+# BLAS thread, whatever MPI's placement allows: blas.h)
+$mpiexec -n 3 "$exe" --output groups3.h5 span.ini >groups3.log 2>&1 ||
+  fail "groups3: exit status $?"
+"$py" "$here/../analysis/pdcompare" span_np1.h5 groups3.h5 | tail -1 |
+  grep -qx EQUAL || fail "np 3 in groups of one is not np 1's, NTK included"
 run off.h5 2 off.ini
 grep -q "the inputs span" off.h5.log && fail "span = off trained in the span"
 "$py" "$here/check_span.py" span_np2.h5 off.h5 18 40

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "app.h"
+#include "phasediag/base/blas.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/files.h"
 #include "phasediag/base/log.h"
@@ -362,6 +363,8 @@ int main(int argc, char **argv) {
    * is closed explicitly, so HDF5's exit hook has nothing else to do. */
   H5dont_atexit();
   MPI_Init(&argc, &argv);
+  /* results must not depend on where MPI placed the ranks (blas.h) */
+  pd_blas_set_threads(1);
   int rank;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   pd_args args;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "phasediag/base/blas.h"
 #include "phasediag/base/error.h"
 #include "phasediag/base/mem.h"
 
@@ -13,14 +14,6 @@ void dgeqp3_(const int *m, const int *n, double *a, const int *lda, int *jpvt,
 void dorgqr_(const int *m, const int *n, const int *k, double *a,
              const int *lda, const double *tau, double *work, const int *lwork,
              int *info);
-
-/* OpenBLAS splits its work over as many threads as the process may use
- * CPUs, which depends on how MPI launched it, and the factors then differ
- * in their last bits (measured: Fashion-MNIST's basis at np 1 and np 3).
- * The basis must not depend on the launch: it is computed on one thread.
- * Weak, so that another BLAS (reference BLAS has no threads) links too. */
-void openblas_set_num_threads(int threads) __attribute__((weak));
-int openblas_get_num_threads(void) __attribute__((weak));
 
 struct pd_span {
   int d, r;
@@ -58,12 +51,11 @@ static int pd_span_basis(const pd_data *const *sets, int nsets, int d, int *r,
         A[col * d + j] = v;
       }
   }
-  int info = 0, lwork = -1, threads = 0;
+  /* one BLAS thread: the basis must not depend on the launch (blas.h) */
+  int info = 0, lwork = -1;
+  const int threads = pd_blas_threads();
+  pd_blas_set_threads(1);
   double wq = 0;
-  if (openblas_set_num_threads && openblas_get_num_threads) {
-    threads = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-  }
   if (!err) {
     dgeqp3_(&d, &n, A, &d, jpvt, tau, &wq, &lwork, &info);
     lwork = (int)wq + 1;
@@ -97,7 +89,7 @@ static int pd_span_basis(const pd_data *const *sets, int nsets, int d, int *r,
       err = pd_error_raise(PD_ERR_NUMERIC, __FILE__, __LINE__, __func__,
                            "dorgqr failed (info %d)", info);
   }
-  if (threads > 0) openblas_set_num_threads(threads);
+  if (threads > 0) pd_blas_set_threads(threads);
   if (!err) err = pd_calloc((size_t)d * (size_t)rank, sizeof(double), q);
   if (!err) {
     memcpy(*q, A, sizeof(double) * (size_t)d * (size_t)rank);
