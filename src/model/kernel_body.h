@@ -2,10 +2,12 @@
  * activation.  Each is a template (activation_defs.h): its first argument
  * act names the activation, and kernel.c instantiates it for every
  * activation with act a constant, so the activation's forms are inlined
- * and no function is called per element.  Three variants of the body: a
- * portable one (fma() from C99), AVX2+FMA for d = 1, AVX2+FMA for any d;
- * all give the same bits because they use the same operations in the same
- * order and the activation's scalar and vector forms agree bit for bit. */
+ * and no function is called per element.  Four variants of the body: a
+ * portable one (fma() from C99), AVX2+FMA for d = 1, AVX2+FMA for any d
+ * four samples at a time (the previous kernel, "dn4", kept for comparisons)
+ * and AVX2+FMA for d > 1 with register tiles (the one in use); all give the
+ * same bits because they use the same operations in the same order and the
+ * activation's scalar and vector forms agree bit for bit. */
 #ifndef PHASEDIAG_KERNEL_BODY_H
 #define PHASEDIAG_KERNEL_BODY_H
 
@@ -343,6 +345,271 @@ PD_AVX2 PD_TEMPLATE void pd_chunk_tangent_dn_avx2_t(
     const int q = n - i < PD_SAMPLES ? (int)(n - i) : PD_SAMPLES;
     pd_z4_avx2(w, s, k, x, i, q, d, z);
     pd_z4_avx2(gw, PD_LANES, 0, x, i, q, d, u); /* x~ . g_w, same order */
+    for (int r = 0; r < q; r++) {
+      double *p = P + (i + r) * PD_LANES;
+      __m256d p0 =
+          _mm256_fmadd_pd(pd_act_sigma_v(act, z[r][0]), ga0, _mm256_load_pd(p));
+      __m256d p1 = _mm256_fmadd_pd(pd_act_sigma_v(act, z[r][1]), ga1,
+                                   _mm256_load_pd(p + 4));
+      _mm256_store_pd(p,
+                      _mm256_add_pd(p0, pd_act_dmul_v(act, z[r][0], u[r][0])));
+      _mm256_store_pd(p + 4,
+                      _mm256_add_pd(p1, pd_act_dmul_v(act, z[r][1], u[r][1])));
+    }
+  }
+}
+/* ---- AVX2 + FMA chunk operations for moderate and large d: tiled ------- */
+/* Register tiles over neurons and samples, per (neuron, sample) the
+ * operations and their order of the portable code above.
+ *
+ * Forward products z = w . x~: a tile of 8 neurons x PD_ZR (6) samples, 12
+ * accumulators in registers; per component j, two loads of the weight row
+ * and six broadcasts of x feed twelve FMAs, so the FMA ports, not the
+ * loads, bound the loop, and the twelve chains cover the FMA latency.
+ *
+ * Weight-gradient sums over samples: the factors t_il = c_i sigma'(z_il) of
+ * a block of PD_NB samples go once into a small buffer T (PD_NB x 8, in
+ * L1); then a tile of 8 neurons x PD_GJ (3) components x 2 parities (even
+ * and odd samples: the portable code's two partial sums), 12 accumulators,
+ * runs over the block's samples: per sample two loads of T and three
+ * broadcasts of x feed six FMAs.  The partial sums go to memory once per
+ * block of PD_NB samples and tile (the dn code above: once per 4 samples). */
+
+#define PD_ZR 6 /* samples per forward tile */
+
+/* Rows the shard loop will read next (the next chunk's, stride doubles
+ * apart, rows of them, NULL: none): the first forward tile of a chunk
+ * operation prefetches one per component, so that the misses on these
+ * far-apart rows overlap the arithmetic instead of stalling the copy into
+ * the packed buffer (kernel.c).  A hint only: no value depends on it. */
+typedef struct {
+  const double *p;
+  int64_t stride;
+  int rows, write;
+} pd_prefetch_hint;
+static pd_prefetch_hint pd_pf;
+#define PD_GJ 3  /* components per gradient tile */
+#define PD_NB 48 /* samples per block of t: even, a multiple of PD_ZR */
+
+/* z[r][0..1] for samples i .. i+q-1 (q <= PD_ZR) of the chunk at k; the
+ * twelve accumulators are named variables so that they stay in registers */
+#define PD_ZT_FMA(r) PD_ZT_FMAJ(r, j)
+#define PD_ZT_FMAJ(r, jx)                         \
+  do {                                            \
+    __m256d xj_ = _mm256_broadcast_sd(x##r + jx); \
+    z##r##0 = _mm256_fmadd_pd(w0, xj_, z##r##0);  \
+    z##r##1 = _mm256_fmadd_pd(w1, xj_, z##r##1);  \
+  } while (0)
+PD_AVX2 PD_TEMPLATE void pd_zt_avx2(const double *restrict w, int64_t s,
+                                    int64_t k, const double *restrict x,
+                                    int64_t i, int q, int d,
+                                    __m256d z[PD_ZR][2], int hint) {
+  /* rows past q: harmless copies of row i */
+  const double *x0 = x + i * d, *x1 = x + (i + (1 < q)) * d;
+  const double *x2 = x + (i + (2 < q ? 2 : 0)) * d;
+  const double *x3 = x + (i + (3 < q ? 3 : 0)) * d;
+  const double *x4 = x + (i + (4 < q ? 4 : 0)) * d;
+  const double *x5 = x + (i + (5 < q ? 5 : 0)) * d;
+  const __m256d b0 = _mm256_load_pd(w + d * s + k);
+  const __m256d b1 = _mm256_load_pd(w + d * s + k + 4);
+  __m256d z00 = b0, z01 = b1, z10 = b0, z11 = b1, z20 = b0, z21 = b1;
+  __m256d z30 = b0, z31 = b1, z40 = b0, z41 = b1, z50 = b0, z51 = b1;
+  const double *wj = w + k;
+  if (hint && pd_pf.p) {
+    /* forward tiles hint - 1 = 0, 1: the even rows, the odd rows: one
+     * prefetch per two components, as many as the misses in flight allow */
+    const int rows = pd_pf.rows, h = hint - 1;
+    const double *pj = pd_pf.p + h * pd_pf.stride;
+    const int64_t ps = 2 * pd_pf.stride;
+    int j = 0;
+    for (; j + 1 < d; j += 2, pj += ps) {
+      if (j + h < rows) {
+        if (pd_pf.write)
+          __builtin_prefetch(pj, 1, 3);
+        else
+          __builtin_prefetch(pj, 0, 3);
+      }
+      __m256d w0 = _mm256_load_pd(wj), w1 = _mm256_load_pd(wj + 4);
+      PD_ZT_FMA(0);
+      PD_ZT_FMA(1);
+      PD_ZT_FMA(2);
+      PD_ZT_FMA(3);
+      PD_ZT_FMA(4);
+      PD_ZT_FMA(5);
+      wj += s;
+      w0 = _mm256_load_pd(wj), w1 = _mm256_load_pd(wj + 4);
+      PD_ZT_FMAJ(0, j + 1);
+      PD_ZT_FMAJ(1, j + 1);
+      PD_ZT_FMAJ(2, j + 1);
+      PD_ZT_FMAJ(3, j + 1);
+      PD_ZT_FMAJ(4, j + 1);
+      PD_ZT_FMAJ(5, j + 1);
+      wj += s;
+    }
+    /* the rows past d - 1 (the bias row): prefetchw serves reads too */
+    for (; j + h < rows; j += 2, pj += ps) __builtin_prefetch(pj, 1, 3);
+    for (j = d & ~1; j < d; j++, wj += s) {
+      __m256d w0 = _mm256_load_pd(wj), w1 = _mm256_load_pd(wj + 4);
+      PD_ZT_FMA(0);
+      PD_ZT_FMA(1);
+      PD_ZT_FMA(2);
+      PD_ZT_FMA(3);
+      PD_ZT_FMA(4);
+      PD_ZT_FMA(5);
+    }
+    goto done;
+  }
+  for (int j = 0; j < d; j++, wj += s) {
+    __m256d w0 = _mm256_load_pd(wj), w1 = _mm256_load_pd(wj + 4);
+    PD_ZT_FMA(0);
+    PD_ZT_FMA(1);
+    PD_ZT_FMA(2);
+    PD_ZT_FMA(3);
+    PD_ZT_FMA(4);
+    PD_ZT_FMA(5);
+  }
+done:
+  z[0][0] = z00, z[0][1] = z01, z[1][0] = z10, z[1][1] = z11;
+  z[2][0] = z20, z[2][1] = z21, z[3][0] = z30, z[3][1] = z31;
+  z[4][0] = z40, z[4][1] = z41, z[5][0] = z50, z[5][1] = z51;
+}
+#undef PD_ZT_FMA
+#undef PD_ZT_FMAJ
+
+/* pw[e][j..j+J-1] += sum over the block's samples of parity e, in sample
+ * order, of t_i x_ij (J a constant at every call) */
+PD_AVX2 PD_TEMPLATE void pd_gtile_avx2(const int J, const double *restrict T,
+                                       const double *restrict xb, int nb, int d,
+                                       int j, double *restrict pw0,
+                                       double *restrict pw1) {
+  __m256d g[2][PD_GJ][2];
+#pragma GCC unroll 3
+  for (int u = 0; u < J; u++) {
+    g[0][u][0] = _mm256_load_pd(pw0 + (j + u) * PD_LANES);
+    g[0][u][1] = _mm256_load_pd(pw0 + (j + u) * PD_LANES + 4);
+    g[1][u][0] = _mm256_load_pd(pw1 + (j + u) * PD_LANES);
+    g[1][u][1] = _mm256_load_pd(pw1 + (j + u) * PD_LANES + 4);
+  }
+  const double *xp = xb + j;
+  int r = 0;
+  for (; r + 1 < nb; r += 2, xp += 2 * d) {
+#pragma GCC unroll 2
+    for (int e = 0; e < 2; e++) {
+      __m256d t0 = _mm256_load_pd(T + (r + e) * PD_LANES);
+      __m256d t1 = _mm256_load_pd(T + (r + e) * PD_LANES + 4);
+#pragma GCC unroll 3
+      for (int u = 0; u < J; u++) {
+        __m256d xj = _mm256_broadcast_sd(xp + e * d + u);
+        g[e][u][0] = _mm256_fmadd_pd(t0, xj, g[e][u][0]);
+        g[e][u][1] = _mm256_fmadd_pd(t1, xj, g[e][u][1]);
+      }
+    }
+  }
+  if (r < nb) {
+    __m256d t0 = _mm256_load_pd(T + r * PD_LANES);
+    __m256d t1 = _mm256_load_pd(T + r * PD_LANES + 4);
+#pragma GCC unroll 3
+    for (int u = 0; u < J; u++) {
+      __m256d xj = _mm256_broadcast_sd(xp + u);
+      g[0][u][0] = _mm256_fmadd_pd(t0, xj, g[0][u][0]);
+      g[0][u][1] = _mm256_fmadd_pd(t1, xj, g[0][u][1]);
+    }
+  }
+#pragma GCC unroll 3
+  for (int u = 0; u < J; u++) {
+    _mm256_store_pd(pw0 + (j + u) * PD_LANES, g[0][u][0]);
+    _mm256_store_pd(pw0 + (j + u) * PD_LANES + 4, g[0][u][1]);
+    _mm256_store_pd(pw1 + (j + u) * PD_LANES, g[1][u][0]);
+    _mm256_store_pd(pw1 + (j + u) * PD_LANES + 4, g[1][u][1]);
+  }
+}
+
+PD_AVX2 PD_TEMPLATE void pd_chunk_grad_tl_avx2_t(
+    int act, const double *restrict a, const double *restrict w, int64_t s,
+    int64_t k, const double *restrict x, const double *restrict c, int64_t n,
+    int d, double *restrict ga, double *restrict gw) {
+  const __m256d zero = _mm256_setzero_pd();
+  /* even / odd partial sums of the weight gradient: gw and its tail */
+  double *pw0 = gw, *pw1 = gw + (size_t)(d + 1) * PD_LANES;
+  memset(pw0, 0, sizeof(double) * PD_LANES * (size_t)d);
+  memset(pw1, 0, sizeof(double) * PD_LANES * (size_t)d);
+  __m256d pa[2][2] = {{zero, zero}, {zero, zero}};
+  __m256d pb[2][2] = {{zero, zero}, {zero, zero}};
+  _Alignas(32) double T[PD_NB * PD_LANES];
+  __m256d z[PD_ZR][2];
+  for (int64_t i0 = 0; i0 < n; i0 += PD_NB) {
+    const int nb = n - i0 < PD_NB ? (int)(n - i0) : PD_NB;
+    for (int r0 = 0; r0 < nb; r0 += PD_ZR) {
+      const int q = nb - r0 < PD_ZR ? nb - r0 : PD_ZR;
+      pd_zt_avx2(w, s, k, x, i0 + r0, q, d, z,
+                 i0 + r0 < 2 * PD_ZR ? 1 + (i0 + r0) / PD_ZR : 0);
+      for (int r = 0; r < q; r++) {
+        const int e = (r0 + r) & 1; /* i0 is even */
+        __m256d ci = _mm256_broadcast_sd(c + i0 + r0 + r);
+        for (int v = 0; v < 2; v++) {
+          __m256d t = pd_act_dmul_v(act, z[r][v], ci);
+          pa[e][v] =
+              _mm256_fmadd_pd(ci, pd_act_sigma_v(act, z[r][v]), pa[e][v]);
+          pb[e][v] = _mm256_add_pd(pb[e][v], t);
+          _mm256_store_pd(T + (r0 + r) * PD_LANES + 4 * v, t);
+        }
+      }
+    }
+    const double *xb = x + i0 * d;
+    int j = 0;
+    for (; j + PD_GJ <= d; j += PD_GJ)
+      pd_gtile_avx2(PD_GJ, T, xb, nb, d, j, pw0, pw1);
+    if (d - j == 2) pd_gtile_avx2(2, T, xb, nb, d, j, pw0, pw1);
+    if (d - j == 1) pd_gtile_avx2(1, T, xb, nb, d, j, pw0, pw1);
+  }
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  _mm256_storeu_pd(ga, _mm256_add_pd(pa[0][0], pa[1][0]));
+  _mm256_storeu_pd(ga + 4, _mm256_add_pd(pa[0][1], pa[1][1]));
+  for (int j = 0; j < d; j++) {
+    double *g0 = pw0 + j * PD_LANES, *g1 = pw1 + j * PD_LANES;
+    _mm256_store_pd(
+        g0, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0), _mm256_load_pd(g1)),
+                          a0));
+    _mm256_store_pd(g0 + 4, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0 + 4),
+                                                        _mm256_load_pd(g1 + 4)),
+                                          a1));
+  }
+  double *gb = gw + (size_t)d * PD_LANES;
+  _mm256_storeu_pd(gb, _mm256_mul_pd(_mm256_add_pd(pb[0][0], pb[1][0]), a0));
+  _mm256_storeu_pd(gb + 4,
+                   _mm256_mul_pd(_mm256_add_pd(pb[0][1], pb[1][1]), a1));
+}
+
+PD_AVX2 PD_TEMPLATE void pd_chunk_output_tl_avx2_t(
+    int act, const double *restrict a, const double *restrict w, int64_t s,
+    int64_t k, const double *restrict x, int64_t n, int d, double *restrict P) {
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  __m256d z[PD_ZR][2];
+  for (int64_t i = 0; i < n; i += PD_ZR) {
+    const int q = n - i < PD_ZR ? (int)(n - i) : PD_ZR;
+    pd_zt_avx2(w, s, k, x, i, q, d, z,
+               i < 2 * PD_ZR ? 1 + (int)(i / PD_ZR) : 0);
+    for (int r = 0; r < q; r++) {
+      double *p = P + (i + r) * PD_LANES;
+      _mm256_store_pd(p, _mm256_fmadd_pd(a0, pd_act_sigma_v(act, z[r][0]),
+                                         _mm256_load_pd(p)));
+      _mm256_store_pd(p + 4, _mm256_fmadd_pd(a1, pd_act_sigma_v(act, z[r][1]),
+                                             _mm256_load_pd(p + 4)));
+    }
+  }
+}
+
+PD_AVX2 PD_TEMPLATE void pd_chunk_tangent_tl_avx2_t(
+    int act, const double *restrict w, int64_t s, int64_t k,
+    const double *restrict x, int64_t n, int d, const double *restrict ga,
+    const double *restrict gw, double *restrict P) {
+  __m256d ga0 = _mm256_loadu_pd(ga), ga1 = _mm256_loadu_pd(ga + 4);
+  __m256d z[PD_ZR][2], u[PD_ZR][2];
+  for (int64_t i = 0; i < n; i += PD_ZR) {
+    const int q = n - i < PD_ZR ? (int)(n - i) : PD_ZR;
+    pd_zt_avx2(w, s, k, x, i, q, d, z,
+               i < 2 * PD_ZR ? 1 + (int)(i / PD_ZR) : 0);
+    pd_zt_avx2(gw, PD_LANES, 0, x, i, q, d, u, 0); /* x~ . g_w, same order */
     for (int r = 0; r < q; r++) {
       double *p = P + (i + r) * PD_LANES;
       __m256d p0 =

@@ -11,9 +11,14 @@
  * The activation sigma is the shard's (activation.h); every kernel is
  * instantiated for every registered activation (kernel_body.h).  The
  * implementations give the same bits: a portable one (fma() from C99) and
- * AVX2+FMA ones (d = 1 and any d), chosen at run time.  They use the same
+ * AVX2+FMA ones (d = 1; d > 1 with register tiles of 8 neurons x 6 samples
+ * for the forward products and 8 neurons x 3 components x 2 parities for
+ * the gradient's sums over samples), chosen at run time.  They use the same
  * operations in the same order, fma rounds once either way, and an
- * activation's scalar and vector forms agree bit for bit. */
+ * activation's scalar and vector forms agree bit for bit.  For d > 1 the
+ * shard loops copy each chunk's d + 1 rows (stride doubles apart) into a
+ * contiguous buffer first, and prefetch the next chunk's rows while the
+ * current one computes. */
 #ifndef PHASEDIAG_KERNEL_H
 #define PHASEDIAG_KERNEL_H
 
@@ -25,7 +30,14 @@
 
 #define PD_LANES 8
 
-typedef enum { PD_ISA_AUTO = 0, PD_ISA_GENERIC = 1, PD_ISA_AVX2 = 2 } pd_isa;
+/* PD_ISA_AVX2_DN4: AVX2 with the previous kernel for d > 1 (four samples at
+ * a time, gradient partials in memory): same bits, kept for comparisons */
+typedef enum {
+  PD_ISA_AUTO = 0,
+  PD_ISA_GENERIC = 1,
+  PD_ISA_AVX2 = 2,
+  PD_ISA_AVX2_DN4 = 3
+} pd_isa;
 
 /* Force an implementation (tests, benchmarks); AUTO picks the fastest the
  * CPU supports.  Returns the ISA now in use. */
