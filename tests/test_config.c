@@ -146,8 +146,8 @@ static const bad_case bad_cases[] = {
     {"[data]\nsource = csv\n" GRID,
      "t.ini:2: [data] source: expected builtin, hdf5 or idx, got 'csv'"},
     {"[data]\nbuiltin = circle\n" GRID,
-     "t.ini:2: [data] builtin: expected paper1d, sines, relu_mix, harmonics or "
-     "parity, got "
+     "t.ini:2: [data] builtin: expected paper1d, sines, relu_mix, harmonics, "
+     "parity or zhou2022, got "
      "'circle'"},
     {"[data]\nfile = x.h5\n" GRID,
      "t.ini:2: [data] file: applies only to source = hdf5, but source = "
@@ -159,20 +159,20 @@ static const bad_case bad_cases[] = {
      "t.ini:3: [data] file: applies only to source = hdf5, but source = "
      "builtin"},
     {"[data]\nd = 3\n" GRID,
-     "t.ini:2: [data] d: applies only to builtin = sines, relu_mix, harmonics "
-     "or parity, but "
+     "t.ini:2: [data] d: applies only to builtin = sines, relu_mix, harmonics, "
+     "parity or zhou2022, but "
      "builtin = paper1d (the default)"},
     {"[data]\nn = 10\nbuiltin = paper1d\n" GRID,
-     "t.ini:2: [data] n: applies only to builtin = sines, relu_mix, harmonics "
-     "or parity, or "
+     "t.ini:2: [data] n: applies only to builtin = sines, relu_mix, harmonics, "
+     "parity or zhou2022, or "
      "source = idx, but builtin = paper1d (line 3)"},
     {"[data]\nsource = idx\nd = 3\n" GRID,
-     "t.ini:3: [data] d: applies only to builtin = sines, relu_mix, harmonics "
-     "or parity, but "
+     "t.ini:3: [data] d: applies only to builtin = sines, relu_mix, harmonics, "
+     "parity or zhou2022, but "
      "source = idx (line 2)"},
     {"[data]\ndata_seed = 4\nsource = idx\n" GRID,
      "t.ini:2: [data] data_seed: applies only to builtin = sines, "
-     "relu_mix, harmonics or parity, but source = idx (line 3)"},
+     "relu_mix, harmonics, parity or zhou2022, but source = idx (line 3)"},
     {"[data]\nsource = idx\nbuiltin = sines\n" GRID,
      "t.ini:3: [data] builtin: applies only to source = builtin, but source "
      "= idx (line 2)"},
@@ -263,6 +263,12 @@ static const bad_case bad_cases[] = {
      "t.ini:5: [classify] band: expected a finite number >= 0, got '-0.1'"},
     {GRID "[features]\ncap = 0\n",
      "t.ini:5: [features] cap: expected an integer in [1, 1000000], got '0'"},
+    {GRID "[features]\namp_cut = 0.2\n",
+     "t.ini:5: [features] amp_cut: given, but [features] track is not true"},
+    {GRID "[features]\ntrack = true\nmatrix = 1\n",
+     "t.ini:6: [features] matrix: expected an integer in [2, 1024], got '1'"},
+    {GRID "[features]\ntrack = true\n[spectral]\npeaks = 3\n",
+     "t.ini:7: [spectral] peaks: given, but [spectral] enabled is not true"},
     {GRID "[features]\ncos_threshold = 1\n",
      "t.ini:5: [features] cos_threshold: expected a number in (0, 1), got "
      "'1'"},

@@ -9,6 +9,7 @@ call, so a caller (a test) may replace it.
 """
 import os
 
+from .figures_condense import fig_initial_condensation
 from .figures_common import (NOTE_GIDS, check_panel, chosen_run,
                              describe_values, figure_notes, note_figure,
                              nothing_to_draw, positive, pyplot)
@@ -30,7 +31,7 @@ __all__ = [
     "fig_condensation", "fig_future_preview", "fig_fprinciple_line",
     "fig_fprinciple_dft", "fig_fprinciple_projection", "fig_fprinciple_grid",
     "fig_fprinciple_filter", "fig_ntk_width", "fig_ntk_projection",
-    "fig_test_curves", "fig_test_error",
+    "fig_test_curves", "fig_test_error", "fig_initial_condensation",
     # what they use that callers (tests) check
     "representative_points", "target_spectrum", "targets_are_signs",
     "chosen_run", "NTK_COMPONENTS", "loss_agreement", "loss_time_scale",
@@ -81,6 +82,24 @@ FIGURES = [
      "times): linear points keep their initial spread, condensed points "
      "gather their amplitude on a few orientations. N_eff: the effective "
      "number of directions."),
+    ("initial_condensation", "Initial condensation",
+     fig_initial_condensation,
+     "For one run of each point (the widest width, first seed): the cosine "
+     "u_i · u_j of the input-weight directions u = (w, b) / |(w, b)| of "
+     "evenly spaced sampled neurons ([features] matrix) at t = 0 (left) "
+     "and at the end of the initial stage (middle; the last snapshot "
+     "before any sampled neuron's pre-activation bound |(w, b)| max |(x, "
+     "1)| exceeds 1), both in the same neuron order (by cosine to the "
+     "heaviest neuron at the end of the initial stage); every sampled "
+     "neuron is shown, the light ones not yet aligned too. Red +1: the same "
+     "orientation, blue −1: opposite ones. Right: the number of "
+     "orientation clusters (greedy, signed cosine ≥ cos_threshold) of the "
+     "sampled neurons whose amplitude |a| |(w, b)| is at least amp_cut of "
+     "the largest, at every snapshot, one line per width; the star marks "
+     "the end of the initial stage. With small initialization the theory "
+     "(Zhou et al. 2022) puts the neurons on at most 2p orientations in "
+     "the initial stage, p the multiplicity of σ at 0 (tanh 1, x tanh x "
+     "2)."),
     ("fprinciple_dft", "F-Principle: 1-D DFT", fig_fprinciple_dft,
      "First panel: the amplitude |ŷ_k| of the training target's DFT with "
      "the peaks the binary found (circles). Then, for one run of each point "

@@ -51,7 +51,8 @@ KNOWN_DATASETS = {
             "loss_linear", "test_prediction", "test_lfp", "test_spline",
             "test_pwl"},
 }
-EXTRA_GROUPS = ("data", "snapshots", "spectral", "ntk", "test")
+EXTRA_GROUPS = ("data", "snapshots", "spectral", "ntk", "test",
+                "condensation")
 
 
 def parse_config(text):

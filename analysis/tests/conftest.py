@@ -61,8 +61,9 @@ def scans(tmp_path_factory):
 
 # Small scans with the F-Principle and NTK groups (tests/jobs/*.ini here, a
 # few seconds each at np 2): fp1d (1-D dft, test grid), fphighd (d = 2:
-# projection, filter, grid), ntk (NTK observables, 1-D test grid).
-FP_JOBS = ("fp1d", "fphighd", "ntk")
+# projection, filter, grid), ntk (NTK observables, 1-D test grid), condense
+# (/condensation: [features] track, tanh on zhou2022).
+FP_JOBS = ("fp1d", "fphighd", "ntk", "condense")
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ def report_files(scans, fpscans, tmp_path_factory):
     shutil.copy(fpscans["ntk"], long)
     return {"tiny": scans[1], "fp1d": fpscans["fp1d"],
             "fphighd": fpscans["fphighd"], "ntk": fpscans["ntk"],
-            "long": long}
+            "condense": fpscans["condense"], "long": long}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +74,8 @@ def fonts(reports):
             for n, (res, _, written) in reports.items()}
 
 
-@pytest.mark.parametrize("name", ["tiny", "fp1d", "fphighd", "ntk", "long"])
+@pytest.mark.parametrize("name", ["tiny", "fp1d", "fphighd", "ntk", "condense",
+                                  "long"])
 def test_figures_layout_in_matplotlib(fonts, name):
     """Every figure of the report: nothing outside the figure or on top of
     something else, and its smallest text readable at the size the page

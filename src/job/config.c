@@ -16,6 +16,7 @@
 #include "phasediag/base/mem.h"
 #include "phasediag/job/confkeys.h"
 #include "phasediag/job/conftext.h"
+#include "phasediag/job/dataset.h"
 
 /* A configuration is a small text file: anything larger is a mistake. */
 #define PD_CONFIG_MAX_TEXT (1 << 20)
@@ -190,6 +191,10 @@ static int pd_check_test(pd_parse *st) {
   const int builtin = c->source == PD_DATA_BUILTIN;
   const int paper = builtin && strcmp(c->builtin, "paper1d") == 0;
   const int parity = builtin && strcmp(c->builtin, "parity") == 0;
+  if (builtin && strcmp(c->builtin, "zhou2022") == 0) {
+    if (c->d == 0) c->d = PD_ZHOU2022_D;
+    if (c->n == 0) c->n = PD_ZHOU2022_N;
+  }
   if (parity) {
     if (c->d == 0) c->d = 10;
     if (c->d > 20)
@@ -216,7 +221,8 @@ static int pd_check_test(pd_parse *st) {
   if (c->test == PD_TEST_GRID && (!builtin || parity || c->d > 1))
     return pd_fail_at(st, lt,
                       "[data] test = grid: needs a 1-D built-in target "
-                      "(paper1d, or sines, relu_mix, harmonics with d = 1), "
+                      "(paper1d, or sines, relu_mix, harmonics, zhou2022 with "
+                      "d = 1), "
                       "got %s%s%s (use test = holdout)",
                       builtin ? "builtin = " : "source = ",
                       builtin ? c->builtin : pd_source_name(c->source),
@@ -253,10 +259,11 @@ static int pd_check_data(pd_parse *st) {
   } rules[] = {
       {PD_K_BUILTIN, PD_DATA_BUILTIN, "source = builtin"},
       {PD_K_N, -1,
-       "builtin = sines, relu_mix, harmonics or parity, or source "
-       "= idx"},
-      {PD_K_D, -2, "builtin = sines, relu_mix, harmonics or parity"},
-      {PD_K_DATA_SEED, -2, "builtin = sines, relu_mix, harmonics or parity"},
+       "builtin = sines, relu_mix, harmonics, parity or zhou2022, "
+       "or source = idx"},
+      {PD_K_D, -2, "builtin = sines, relu_mix, harmonics, parity or zhou2022"},
+      {PD_K_DATA_SEED, -2,
+       "builtin = sines, relu_mix, harmonics, parity or zhou2022"},
       {PD_K_DATA_FILE, PD_DATA_HDF5, "source = hdf5"},
       {PD_K_X_DATASET, PD_DATA_HDF5, "source = hdf5"},
       {PD_K_Y_DATASET, PD_DATA_HDF5, "source = hdf5"},
@@ -326,7 +333,8 @@ static int pd_check_observers(pd_parse *st) {
       return pd_fail_at(st, lm,
                         "[spectral] methods: grid evaluates the target "
                         "between the data, so it needs an analytic built-in "
-                        "target (paper1d, sines, relu_mix or harmonics)");
+                        "target (paper1d, sines, relu_mix, harmonics or "
+                        "zhou2022)");
     if (d > 4)
       return pd_fail_at(st, lm,
                         "[spectral] methods: grid supports d = 1 to 4, but "
@@ -343,13 +351,23 @@ static int pd_check_observers(pd_parse *st) {
       PD_K_SP_SNAPSHOTS, PD_K_SP_METHODS,  PD_K_SP_PEAKS,
       PD_K_SP_PEAK_REL,  PD_K_SP_MAX_FREQ, PD_K_SP_DELTA_TOL,
       PD_K_SP_DELTAS,    PD_K_SP_GRID_N,   PD_K_SP_GRID_METHOD};
+  /* the snapshot count also schedules the features' tracking */
   if (!c->spectral && !c->ntk)
-    for (size_t i = 0; i < sizeof spectral_keys / sizeof spectral_keys[0]; i++)
+    for (size_t i = c->feature_track ? 1 : 0;
+         i < sizeof spectral_keys / sizeof spectral_keys[0]; i++)
       if (st->key_line[spectral_keys[i]] > 0)
         return pd_fail_at(st, st->key_line[spectral_keys[i]],
                           "[spectral] %s: given, but [spectral] enabled is "
                           "not true",
                           pd_confkey_get(spectral_keys[i])->name);
+  static const int track_keys[] = {PD_K_AMP_CUT, PD_K_MATRIX};
+  if (!c->feature_track)
+    for (size_t i = 0; i < sizeof track_keys / sizeof track_keys[0]; i++)
+      if (st->key_line[track_keys[i]] > 0)
+        return pd_fail_at(st, st->key_line[track_keys[i]],
+                          "[features] %s: given, but [features] track is "
+                          "not true",
+                          pd_confkey_get(track_keys[i])->name);
   return 1;
 }
 

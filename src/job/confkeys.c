@@ -68,13 +68,15 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                       .names = pd_dataset_builtin_names,
                       .nnames = PD_DATASET_NBUILTIN, .text = "paper1d",
                       .doc = "the built-in set (paper1d: x = -1/2, -1/6, 1/6, "
-                             "1/2; y = x^2; the others: dataset.h)"},
+                             "1/2; y = x^2; zhou2022: y = sum_j 3.5 sin(5 x_j "
+                             "+ 1) on [-4, 2]^d; the others: dataset.h)"},
     [PD_K_N] = {PD_S_DATA, "n", PD_KT_INT, PD_FIELD(n), .imin = 1,
-                .imax = PD_KEY_NOMAX, .shown = "64; parity: 2^(d-1); idx: 1000",
+                .imax = PD_KEY_NOMAX,
+                .shown = "64; parity: 2^(d-1); zhou2022: 80; idx: 1000",
                 .doc = "training points of a synthetic set; source = idx: "
                        "the first n samples"},
     [PD_K_D] = {PD_S_DATA, "d", PD_KT_INT, PD_FIELD(d), .imin = 1,
-                .imax = 1 << 20, .shown = "1; parity: 10",
+                .imax = 1 << 20, .shown = "1; parity: 10; zhou2022: 5",
                 .doc = "input dimension of a synthetic set (parity: d <= 20)"},
     [PD_K_DATA_SEED] = {PD_S_DATA, "data_seed", PD_KT_INT, PD_FIELD(data_seed),
                         .imin = 0, .imax = PD_KEY_NOMAX, .value = 1,
@@ -244,6 +246,20 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                             .open = PD_OPEN, .value = 0.99,
                             .doc = "neurons with a cosine >= this share a "
                                    "direction (clusters)"},
+    [PD_K_TRACK] = {PD_S_FEATURES, "track", PD_KT_BOOL, PD_FIELD(feature_track),
+                    .doc = "count orientation clusters of the cap sampled "
+                           "neurons at every snapshot, with cosine matrices "
+                           "at t = 0, in the initial stage and at the end "
+                           "(/condensation)"},
+    [PD_K_AMP_CUT] = {PD_S_FEATURES, "amp_cut", PD_KT_REAL,
+                      PD_FIELD(feature_amp_cut), .lo = 0, .hi = 1,
+                      .open = PD_KEY_OPEN_LO, .value = 0.1,
+                      .doc = "track: a neuron counts when |a_k| |(w_k, b_k)| "
+                             "is at least this fraction of the largest"},
+    [PD_K_MATRIX] = {PD_S_FEATURES, "matrix", PD_KT_INT,
+                     PD_FIELD(feature_matrix), .imin = 2, .imax = 1024,
+                     .value = 32,
+                     .doc = "track: neurons of the cosine matrices"},
     /* [spectral] */
     [PD_K_SP_ENABLED] = {PD_S_SPECTRAL, "enabled", PD_KT_BOOL,
                          PD_FIELD(spectral),
@@ -254,7 +270,7 @@ static const pd_confkey pd_keys[PD_K_COUNT] = {
                            .value = 32,
                            .doc = "log-spaced snapshot steps in [1, "
                                   "max_steps], plus step 0 and the stop (also "
-                                  "for [ntk])"},
+                                  "for [ntk] and [features] track)"},
     [PD_K_SP_METHODS] = {PD_S_SPECTRAL, "methods", PD_KT_CHOICE_SET,
                          PD_FIELD(sp_methods), PD_NAMES(pd_method_names),
                          .shown = "`dft` if d = 1, else `projection, filter`",

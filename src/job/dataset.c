@@ -54,6 +54,15 @@ static void pd_harmonics(int nfreq, const int64_t *freqs, int64_t n, int d,
   }
 }
 
+/* y = sum_j 3.5 sin(5 x_j + 1) */
+static void pd_zhou2022(int64_t n, int d, const double *x, double *y) {
+  for (int64_t i = 0; i < n; i++) {
+    double v = 0;
+    for (int j = 0; j < d; j++) v += 3.5 * sin(5.0 * x[i * d + j] + 1.0);
+    y[i] = v;
+  }
+}
+
 static void pd_paper1d_target(int64_t n, const double *x, double *y) {
   for (int64_t i = 0; i < n; i++) y[i] = x[i] * x[i];
 }
@@ -98,7 +107,7 @@ static int pd_relu_mix(int64_t n, int d, const double *x, double *y,
 }
 
 const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN] = {
-    "paper1d", "sines", "relu_mix", "harmonics", "parity"};
+    "paper1d", "sines", "relu_mix", "harmonics", "parity", "zhou2022"};
 
 static const int64_t pd_default_freqs[3] = {1, 3, 5};
 
@@ -115,10 +124,13 @@ static int pd_builtin_target(const char *name, int nfreq, const int64_t *freqs,
     pd_harmonics(nfreq, freqs, n, d, x, y);
   } else if (strcmp(name, "relu_mix") == 0) {
     PD_CALL(pd_relu_mix(n, d, x, y, seed));
+  } else if (strcmp(name, "zhou2022") == 0) {
+    pd_zhou2022(n, d, x, y);
   } else {
     PD_CHECK(0, PD_ERR_ARG,
              "built-in data set '%s' has no target function between its "
-             "points (expected paper1d, sines, relu_mix or harmonics)",
+             "points (expected paper1d, sines, relu_mix, harmonics or "
+             "zhou2022)",
              name);
   }
   return PD_OK;
@@ -141,6 +153,9 @@ void pd_dataset_domain(const pd_config *cfg, double *lo, double *hi) {
   } else if (cfg->source == PD_DATA_BUILTIN && strcmp(b, "harmonics") == 0) {
     *lo = -pd_pi;
     *hi = pd_pi;
+  } else if (cfg->source == PD_DATA_BUILTIN && strcmp(b, "zhou2022") == 0) {
+    *lo = -4;
+    *hi = 2;
   } else {
     *lo = -1;
     *hi = 1;
@@ -212,6 +227,8 @@ static int pd_builtin_points(const char *name, int nfreq, const int64_t *freqs,
     pd_uniform_inputs(s, seed);
     if (harmonics)
       for (int64_t i = 0; i < n * d; i++) s->x[i] *= pd_pi;
+    if (strcmp(name, "zhou2022") == 0) /* 2U - 1 in (-1, 1) to 6U - 4 */
+      for (int64_t i = 0; i < n * d; i++) s->x[i] = 3.0 * s->x[i] - 1.0;
   }
   int err = pd_builtin_target(name, nfreq, freqs, seed, n, d, s->x, s->y);
   if (err != PD_OK) {
@@ -247,9 +264,12 @@ int pd_dataset_builtin(const char *name, int64_t n, int d, uint64_t seed,
   PD_CHECK(d >= 0, PD_ERR_ARG, "built-in data set %s: d = %d must be >= 0",
            name, d);
   const int parity = strcmp(name, "parity") == 0;
-  if (d == 0) d = parity ? 10 : PD_DATASET_DEFAULT_D;
+  const int zhou = strcmp(name, "zhou2022") == 0;
+  if (d == 0) d = parity ? 10 : zhou ? PD_ZHOU2022_D : PD_DATASET_DEFAULT_D;
   if (n == 0)
-    n = parity ? (INT64_C(1) << (d < 20 ? d : 20)) / 2 : PD_DATASET_DEFAULT_N;
+    n = parity ? (INT64_C(1) << (d < 20 ? d : 20)) / 2
+        : zhou ? PD_ZHOU2022_N
+               : PD_DATASET_DEFAULT_N;
   PD_CALL(pd_builtin_points(name, 3, pd_default_freqs, PD_SAMPLING_AUTO, n, d,
                             seed, data));
   return PD_OK;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "phasediag/base/error.h"
+#include "phasediag/observe/obs_condense.h"
 #include "phasediag/observe/obs_features.h"
 #include "phasediag/observe/obs_snapshots.h"
 #include "phasediag/observe/obs_spectral.h"
@@ -15,7 +16,8 @@ static const pd_observer_type *const pd_observer_types[PD_OBS_COUNT] = {
     [PD_OBS_SNAPSHOTS] = &pd_obs_snapshots_type,
     [PD_OBS_SPECTRAL] = &pd_obs_spectral_type,
     [PD_OBS_THEORY] = &pd_obs_theory_type,
-    [PD_OBS_TEST] = &pd_obs_test_type};
+    [PD_OBS_TEST] = &pd_obs_test_type,
+    [PD_OBS_CONDENSE] = &pd_obs_condense_type};
 
 const pd_observer_type *pd_observer_type_get(int i) {
   return pd_observer_types[i];

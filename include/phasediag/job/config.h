@@ -87,8 +87,11 @@ typedef struct {
   /* [classify] */
   double band; /* default 0.1 */
   /* [features] */
-  int feature_cap;      /* default 256 */
-  double cos_threshold; /* default 0.99 */
+  int feature_cap;        /* default 256 */
+  double cos_threshold;   /* default 0.99 */
+  int feature_track;      /* orientation clusters at every snapshot (false) */
+  double feature_amp_cut; /* of them: amplitude >= this x the largest (0.1) */
+  int feature_matrix;     /* neurons of the cosine matrices (32) */
   /* [spectral] (the snapshot count is train.snapshots) */
   int spectral;        /* enabled (false) */
   int sp_methods;      /* PD_SP_* bits; 0 = default (dft for d = 1, else

@@ -21,6 +21,10 @@
  *   parity    the 2^d corners of {-1, 1}^d (d <= 20, default 10) in an order
  *             shuffled by Philox (key (data_seed, 2)), y = prod_j x_j; the
  *             first n (default 2^(d-1)) train, the rest is the holdout set
+ *   zhou2022  n points (default 80) uniform in [-4, 2]^d (default d = 5),
+ *             x_ij = 6 U(key (data_seed, 0), counter (i, j)) - 4,
+ *             y = sum_j 3.5 sin(5 x_j + 1): the target of Zhou et al.'s
+ *             initial-condensation experiments (NeurIPS 2022)
  *   (sines, relu_mix: x_ij = 2 U(key (data_seed, 0), counter (i, j)) - 1)
  *
  * Test sets ([data] test): grid = test_n (512) points uniformly spaced over
@@ -48,7 +52,11 @@
 
 /* The built-in data sets, in the order above: [data] builtin takes these
  * names and no others. */
-#define PD_DATASET_NBUILTIN 5
+#define PD_DATASET_NBUILTIN 6
+
+/* zhou2022's defaults */
+#define PD_ZHOU2022_N 80
+#define PD_ZHOU2022_D 5
 extern const char *const pd_dataset_builtin_names[PD_DATASET_NBUILTIN];
 
 /* Local: a built-in data set (n, d ignored for paper1d; 0 means the
@@ -72,7 +80,8 @@ int pd_dataset_target(const pd_config *cfg, int64_t n, int d, const double *x,
                       double *y);
 
 /* Local: the interval the built-in inputs come from, per coordinate
- * (paper1d [-1/2, 1/2], harmonics [-pi, pi], others [-1, 1]). */
+ * (paper1d [-1/2, 1/2], harmonics [-pi, pi], zhou2022 [-4, 2], others
+ * [-1, 1]). */
 void pd_dataset_domain(const pd_config *cfg, double *lo, double *hi);
 
 #endif

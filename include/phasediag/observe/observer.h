@@ -13,6 +13,7 @@
  *   spectral   F-Principle measures (spectral.h)
  *   theory     the linear theory beside the run (theory.h)
  *   test       the trained network on the test set
+ *   condense   orientation clusters at every snapshot ([features] track)
  *
  * Adding an observer: one source file with its type and one line in the
  * registry.  Its block goes into the record, the checkpoint and the
@@ -89,6 +90,7 @@ enum {
   PD_OBS_SPECTRAL,
   PD_OBS_THEORY,
   PD_OBS_TEST,
+  PD_OBS_CONDENSE,
   PD_OBS_COUNT
 };
 

@@ -7,9 +7,9 @@
  *   ladder .. + 2 Q     the loss ladder (train.h): flow time and rd_w at
  *                       the first step below each of its Q levels
  *   then one block per observer in effect, in the registry's order
- *   (observer.h: features, snapshots, spectral, theory, test), each at
- *   L->obs[i] with L->obs_len[i] doubles; only the observer knows its
- *   block's inside and names it for the output through its fields.
+ *   (observer.h: features, snapshots, spectral, theory, test, condense),
+ *   each at L->obs[i] with L->obs_len[i] doubles; only the observer knows
+ *   its block's inside and names it for the output through its fields.
  *
  * The layout is made and its fields named by the observers' registry
  * (observers.h: pd_layout_init, pd_layout_fields); the output writes the
@@ -52,6 +52,8 @@ typedef struct {
   int ntk;               /* linear theory on */
   int64_t top;           /* NTK eigen-components kept */
   int64_t ntest;         /* test points (0: no test set) */
+  int64_t C;             /* [features] track: cosine-matrix neurons (0:
+                            off) */
   int64_t hist;          /* offset of the history */
   int64_t ladder;        /* offset of the loss ladder */
   int64_t obs[PD_OBS_MAX], obs_len[PD_OBS_MAX]; /* observer blocks (len 0:
