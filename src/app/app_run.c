@@ -227,9 +227,14 @@ static int pd_app_span(pd_app *a) {
   const pd_data *sets[2] = {a->data, a->test};
   const int d = a->data->d;
   const double points = (double)a->data->n + (a->test ? a->test->n : 0);
-  if (a->cfg->span == PD_SPAN_OFF || a->cfg->spectral || d == 1 ||
-      (double)d * points > PD_APP_SPAN_MAX)
+  if (a->cfg->span == PD_SPAN_OFF || a->cfg->spectral || d == 1) return PD_OK;
+  if ((double)d * points > PD_APP_SPAN_MAX) {
+    pd_log(a->world, PD_LOG_INFO,
+           "%.0f points in %d dimensions are too many to factor on one "
+           "rank: the input weights train in the input space",
+           points, d);
     return PD_OK;
+  }
   PD_CALL(pd_span_create(a->world, sets, 2, &a->span));
   const int r = pd_span_rank(a->span);
   if (r >= d) {
