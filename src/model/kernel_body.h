@@ -261,6 +261,33 @@ PD_AVX2 static inline void pd_z4_avx2(const double *restrict w, int64_t s,
   }
 }
 
+/* The end of a chunk's gradient: ga = even + odd partials of the output
+ * weights', gw[j] = (even + odd partials) a for the input weights (pw0,
+ * pw1: the even and odd rows, d of them; pb: the biases'), as the portable
+ * code combines them. */
+PD_AVX2 static inline void pd_grad_finish_avx2(
+    const double *restrict a, int64_t k, int d, __m256d pa[2][2],
+    __m256d pb[2][2], double *pw0, const double *pw1, double *restrict ga,
+    double *gw) {
+  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
+  _mm256_storeu_pd(ga, _mm256_add_pd(pa[0][0], pa[1][0]));
+  _mm256_storeu_pd(ga + 4, _mm256_add_pd(pa[0][1], pa[1][1]));
+  for (int j = 0; j < d; j++) {
+    double *g0 = pw0 + j * PD_LANES;
+    const double *g1 = pw1 + j * PD_LANES;
+    _mm256_store_pd(
+        g0, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0), _mm256_load_pd(g1)),
+                          a0));
+    _mm256_store_pd(g0 + 4, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0 + 4),
+                                                        _mm256_load_pd(g1 + 4)),
+                                          a1));
+  }
+  double *gb = gw + (size_t)d * PD_LANES;
+  _mm256_storeu_pd(gb, _mm256_mul_pd(_mm256_add_pd(pb[0][0], pb[1][0]), a0));
+  _mm256_storeu_pd(gb + 4,
+                   _mm256_mul_pd(_mm256_add_pd(pb[0][1], pb[1][1]), a1));
+}
+
 PD_AVX2 PD_TEMPLATE void pd_chunk_grad_dn_avx2_t(
     int act, const double *restrict a, const double *restrict w, int64_t s,
     int64_t k, const double *restrict x, const double *restrict c, int64_t n,
@@ -299,22 +326,7 @@ PD_AVX2 PD_TEMPLATE void pd_chunk_grad_dn_avx2_t(
       }
     }
   }
-  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
-  _mm256_storeu_pd(ga, _mm256_add_pd(pa[0][0], pa[1][0]));
-  _mm256_storeu_pd(ga + 4, _mm256_add_pd(pa[0][1], pa[1][1]));
-  for (int j = 0; j < d; j++) {
-    double *g0 = pw[0] + j * PD_LANES, *g1 = pw[1] + j * PD_LANES;
-    _mm256_store_pd(
-        g0, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0), _mm256_load_pd(g1)),
-                          a0));
-    _mm256_store_pd(g0 + 4, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0 + 4),
-                                                        _mm256_load_pd(g1 + 4)),
-                                          a1));
-  }
-  double *gb = gw + (size_t)d * PD_LANES;
-  _mm256_storeu_pd(gb, _mm256_mul_pd(_mm256_add_pd(pb[0][0], pb[1][0]), a0));
-  _mm256_storeu_pd(gb + 4,
-                   _mm256_mul_pd(_mm256_add_pd(pb[0][1], pb[1][1]), a1));
+  pd_grad_finish_avx2(a, k, d, pa, pb, pw[0], pw[1], ga, gw);
 }
 
 PD_AVX2 PD_TEMPLATE void pd_chunk_output_dn_avx2_t(
@@ -562,22 +574,7 @@ PD_AVX2 PD_TEMPLATE void pd_chunk_grad_tl_avx2_t(
     if (d - j == 2) pd_gtile_avx2(2, T, xb, nb, d, j, pw0, pw1);
     if (d - j == 1) pd_gtile_avx2(1, T, xb, nb, d, j, pw0, pw1);
   }
-  __m256d a0 = _mm256_load_pd(a + k), a1 = _mm256_load_pd(a + k + 4);
-  _mm256_storeu_pd(ga, _mm256_add_pd(pa[0][0], pa[1][0]));
-  _mm256_storeu_pd(ga + 4, _mm256_add_pd(pa[0][1], pa[1][1]));
-  for (int j = 0; j < d; j++) {
-    double *g0 = pw0 + j * PD_LANES, *g1 = pw1 + j * PD_LANES;
-    _mm256_store_pd(
-        g0, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0), _mm256_load_pd(g1)),
-                          a0));
-    _mm256_store_pd(g0 + 4, _mm256_mul_pd(_mm256_add_pd(_mm256_load_pd(g0 + 4),
-                                                        _mm256_load_pd(g1 + 4)),
-                                          a1));
-  }
-  double *gb = gw + (size_t)d * PD_LANES;
-  _mm256_storeu_pd(gb, _mm256_mul_pd(_mm256_add_pd(pb[0][0], pb[1][0]), a0));
-  _mm256_storeu_pd(gb + 4,
-                   _mm256_mul_pd(_mm256_add_pd(pb[0][1], pb[1][1]), a1));
+  pd_grad_finish_avx2(a, k, d, pa, pb, pw0, pw1, ga, gw);
 }
 
 PD_AVX2 PD_TEMPLATE void pd_chunk_output_tl_avx2_t(
